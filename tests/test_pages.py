@@ -1,0 +1,213 @@
+"""The built book, checked as a reader sees it: headless Chromium over every page.
+
+Runs after the build (``make test`` calls ``pytest -m pages`` last). For every page listed in
+_toc.yml it loads the built HTML from a local server on 127.0.0.1 and checks that
+
+* the math is typeset by the *vendored* MathJax (no raw TeX left in the text), and no request
+  leaves the machine (the book must work offline);
+* every image has loaded, and chapters that draw figures show them; animations have a player;
+* exercise solutions are collapsed until clicked, and open when clicked;
+* an executed chapter offers its notebook for download;
+* the page raises no JavaScript error.
+
+Screenshots of every page (light and dark theme) are written to ``_build/screenshots/``.
+Locally the test skips with a message when Chromium is missing; under CI (``CI`` set) a missing
+browser is a failure, since ``.ci/run`` installs it.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import pathlib
+import re
+import shutil
+import threading
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.pages
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+PAGES = _toc_files()
+
+
+def _chromium_path():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _skip_or_fail(reason):
+    if os.environ.get("CI"):
+        pytest.fail(reason + " (CI must run this check: .ci/run installs Debian's chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").exists():
+        _skip_or_fail("the book is not built: run `make test` (or `make book`) first")
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = _chromium_path()
+    if path is None:
+        _skip_or_fail("Chromium is not installed (Debian/Ubuntu: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("playwright is not installed (it is in requirements.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _visible_text_without_code(page):
+    """The page's visible text, minus code, typeset math and scripts (where TeX may legitimately appear)."""
+    return page.evaluate("""() => {
+        const main = document.querySelector('main') || document.body;
+        const clone = main.cloneNode(true);
+        clone.querySelectorAll('pre, code, script, style, mjx-container, .cell_output, '
+                               + '.highlight, .sig, .headerlink').forEach(e => e.remove());
+        return clone.innerText;
+    }""")
+
+
+def _open(browser, server, doc, theme="light"):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(f"localStorage.setItem('theme', '{theme}'); localStorage.setItem('mode', '{theme}');")
+    page = context.new_page()
+    errors, external = [], []
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+
+    def on_request(req):
+        if not (req.url.startswith(server) or req.url.startswith("data:") or req.url.startswith("blob:")):
+            external.append(req.url)
+    page.on("request", on_request)
+    page.goto(f"{server}/{doc}.html", wait_until="load")
+    # wait for MathJax (if the page loads it) to finish typesetting
+    page.evaluate("""async () => {
+        const wants = Array.from(document.scripts).some(s => /mathjax/i.test(s.src));
+        if (!wants) return;
+        for (let i = 0; i < 300 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+            await new Promise(r => setTimeout(r, 100));
+        await MathJax.startup.promise;
+    }""")
+    return context, page, errors, external
+
+
+def _source_notebook(doc):
+    return (ROOT / f"{doc}.ipynb").exists()
+
+
+def _source_text(doc):
+    for ext in (".md", ".ipynb"):
+        p = ROOT / f"{doc}{ext}"
+        if p.exists():
+            return p.read_text()
+    raise FileNotFoundError(doc)
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_reads_right(browser, server, doc):
+    context, page, errors, external = _open(browser, server, doc)
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        name = doc.replace("/", "_")
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+        # MathJax: the vendored copy, and no TeX left untypeset
+        scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")
+        mj = [s for s in scripts if "mathjax" in s.lower()]
+        source = _source_text(doc)
+        has_math = bool(re.search(r"\$[^$\n]+\$|\{math\}|\\begin\{", source))
+        if has_math:
+            assert mj and all("_static/mathjax/tex-mml-chtml.js" in s for s in mj), \
+                f"{doc}: MathJax should be the vendored copy, scripts are {mj}"
+            n_typeset = page.eval_on_selector_all("mjx-container", "els => els.length")
+            assert n_typeset > 0, f"{doc}: the source has math but nothing was typeset"
+            errors_in_math = page.eval_on_selector_all("mjx-merror", "els => els.map(e => e.getAttribute('data-mjx-error') || e.textContent)")
+            assert not errors_in_math, f"{doc}: MathJax could not typeset: {errors_in_math[:5]}"
+        text = _visible_text_without_code(page)
+        raw = re.findall(r"\\(?:frac|sum|mathbb|mathcal|begin|end|left|right|pi|gamma|theta|max|mid|sim)\b|\$\$", text)
+        assert not raw, f"{doc}: raw TeX visible to the reader: {sorted(set(raw))}"
+
+        # offline: nothing is fetched from another host
+        assert not external, f"{doc}: the page requests outside resources: {external[:5]}"
+
+        # images load (naturalWidth > 0); executed chapters have figures
+        broken = page.evaluate("""() => Array.from(document.images)
+            .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src').slice(0, 80))""")
+        assert not broken, f"{doc}: images that did not load: {broken}"
+        if _source_notebook(doc):
+            n_fig = page.eval_on_selector_all(".cell_output img", "els => els.length")
+            assert n_fig >= 3, f"{doc}: expected the chapter's figures in the page, found {n_fig}"
+            n_anim = page.eval_on_selector_all(".cell_output .animation", "els => els.length")
+            if '"animate(' in source or "animate(" in source:
+                assert n_anim >= 1, f"{doc}: the chapter animates an agent but no player is in the page"
+            # the download button offers the notebook itself
+            links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+            assert any(h.endswith(f"{pathlib.Path(doc).name}.ipynb") for h in links), \
+                f"{doc}: no download link for the .ipynb"
+            # no traceback leaked into the page
+            tb = page.eval_on_selector_all(".cell_output", "els => els.filter(e => /Traceback \\(most recent call last\\)/.test(e.innerText)).length")
+            assert tb == 0, f"{doc}: a cell output shows a Python traceback"
+
+        # solutions are hidden until clicked
+        solutions = page.locator("div.solution")
+        for i in range(solutions.count()):
+            sol = solutions.nth(i)
+            body = sol.locator(".admonition-title ~ *").first
+            assert not body.is_visible(), f"{doc}: solution {i + 1} is shown before it is clicked"
+            sol.locator(".admonition-title, button.toggle-button").first.click()
+            body.wait_for(state="visible", timeout=5_000)
+
+        # JavaScript errors
+        assert not errors, f"{doc}: JavaScript errors: {errors[:5]}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("doc", [p for p in PAGES if _source_notebook(p)][:1] + [PAGES[0]])
+def test_dark_theme_screenshot(browser, server, doc):
+    """A dark-theme screenshot of a chapter and of the front page, for a person to look at."""
+    context, page, errors, external = _open(browser, server, doc, theme="dark")
+    try:
+        theme = page.evaluate("() => document.documentElement.dataset.theme")
+        assert theme == "dark", f"the theme switch did not take: {theme!r}"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{doc.replace('/', '_')}-dark.png"), full_page=False)
+        assert not errors, f"{doc} (dark): JavaScript errors: {errors[:5]}"
+    finally:
+        context.close()

@@ -1,0 +1,95 @@
+"""The repository as a reader gets it: notebooks stripped, every chapter in the table of
+contents, every dependency pinned, a valid CITATION.cff, and a README that shows the commands."""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import subprocess
+
+import pytest
+import yaml
+
+import rlnotes
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def tracked(pattern):
+    out = subprocess.run(["git", "ls-files", pattern], cwd=ROOT, capture_output=True, text=True)
+    files = [ROOT / f for f in out.stdout.split()] if out.returncode == 0 else []
+    return files or sorted(ROOT.glob(pattern))
+
+
+NOTEBOOKS = [p for p in tracked("book/*.ipynb")]
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no chapter notebooks found in book/"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_are_stripped(nb):
+    cells = json.loads(nb.read_text())["cells"]
+    dirty = [i for i, c in enumerate(cells)
+             if c.get("cell_type") == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, (f"{nb.name}: cells {dirty} carry outputs or execution counts; strip them with "
+                       f"`.venv/bin/jupyter nbconvert --clear-output --inplace {nb.relative_to(ROOT)}`")
+
+
+def test_every_page_is_in_the_toc_and_exists():
+    listed = toc_files()
+    for doc in listed:
+        assert any((ROOT / f"{doc}{ext}").exists() for ext in (".md", ".ipynb")), f"_toc.yml lists missing {doc}"
+    pages = [p for p in tracked("book/*.ipynb") + tracked("book/*.md")]
+    missing = [p.relative_to(ROOT).with_suffix("").as_posix() for p in pages
+               if p.relative_to(ROOT).with_suffix("").as_posix() not in listed]
+    assert not missing, f"pages not in _toc.yml (readers would never see them): {missing}"
+
+
+def test_requirements_are_pinned():
+    lines = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
+    lines = [l for l in lines if l]
+    assert "-e ." in lines
+    loose = [l for l in lines if not l.startswith("-") and not re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[^=\s]+", l)]
+    assert not loose, f"requirements.txt lines not pinned with ==: {loose}"
+    names = {l.split("==")[0].lower() for l in lines if "==" in l}
+    for needed in ("jupyter-book", "sphinx", "myst-nb", "torch", "gymnasium", "nbval", "numpy"):
+        assert needed in names, f"{needed} is not pinned in requirements.txt"
+
+
+def test_citation_cff_is_valid_and_current():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    for key in ("cff-version", "message", "title", "authors", "version", "date-released", "license"):
+        assert key in cff, f"CITATION.cff lacks the required key {key!r}"
+    assert str(cff["cff-version"]).startswith("1.2")
+    assert str(cff["version"]) == rlnotes.__version__, "CITATION.cff's version must match rlnotes.__version__"
+    assert all("name" in a or "family-names" in a for a in cff["authors"])
+    assert cff.get("preferred-citation", {}).get("type") in ("book", None)
+
+
+def test_readme_shows_the_commands():
+    text = (ROOT / "README.md").read_text()
+    for needed in ("make book", "make test", "make lab", "CITATION.cff"):
+        assert needed in text, f"README.md does not mention {needed!r}"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+def test_mathjax_is_vendored_where_the_config_points():
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    sphinx = cfg["sphinx"]["config"]
+    static = [ROOT / p for p in sphinx["html_static_path"]]
+    js = [p / sphinx["mathjax_path"] for p in static]
+    assert any(p.exists() for p in js), f"MathJax not found at {js}"
+    fonts = list((static[0] / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert len(fonts) > 10, "MathJax's CHTML fonts are not vendored"
+    assert (static[0] / "mathjax" / "input" / "tex" / "extensions" / "boldsymbol.js").exists()
