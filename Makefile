@@ -25,7 +25,7 @@ export MPLCONFIGDIR ?= $(CURDIR)/_build/.matplotlib
 venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rlnotes needs Python 3.10 or newer; run make PYTHON=python3.11 (or newer)"'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The pinned book toolchain (sphinx-book-theme 1.3, numpy 2.4) needs Python 3.11 or newer; this is " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 (or newer)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
