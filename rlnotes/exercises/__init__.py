@@ -1,0 +1,18 @@
+r"""Checkers for the exercises in the book.
+
+Every exercise in a chapter has three cells: a stub the reader completes (its body is ``...``
+or ``raise NotImplementedError``), a checker cell ``check_xxx(fn)``, and a hidden solution.
+A checker runs the reader's function on a few cases and prints one of
+
+* ``✓ <what was verified>``                      — the answer is right;
+* ``✗ <a specific hint>``                        — e.g. "your backup ignores the discount:
+  expected 4.6, got 5.0 for state 3";
+* ``… not attempted yet: <what to do>``          — the stub is untouched.
+
+It never lets a traceback escape. The mechanism is in :mod:`rlnotes.exercises.core`; the
+checkers of each chapter live in a module named after the chapter and are all importable from
+here, e.g. ``from rlnotes.exercises import check_bellman_backup``.
+"""
+from .core import Hint, NotAttempted, Verdict, as_array, call, checker  # noqa: F401
+from .mdps import *  # noqa: F401,F403
+from .score_function import *  # noqa: F401,F403

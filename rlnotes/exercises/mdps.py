@@ -1,0 +1,313 @@
+r"""Checkers for the chapter "Key concepts and MDPs" (book/mdps.ipynb)."""
+from __future__ import annotations
+
+import numpy as np
+
+from rlnotes.exercises.core import Hint, as_array, call, checker, _fmt
+
+# ============================================================================================
+# Chapter "Key concepts and MDPs" (book/mdps.ipynb)
+# ============================================================================================
+# The reader's functions take a rlnotes.mdp.TabularMDP and use its arrays: mdp.P (S, A, S),
+# mdp.r (S, A), mdp.gamma, mdp.terminal (S,) bool. The references come from rlnotes.mdp (tested
+# against Sutton & Barto's tables in tests/test_mdp.py); each typical mistake is simulated
+# here and recognised by comparing the reader's answer with the mistake's answer.
+from rlnotes import mdp as _mdp
+
+__all__ = ["check_discounted_return", "check_bellman_backup", "check_value_iteration_sweep",
+            "check_greedy_policy"]
+
+_ATOL = 1e-6
+
+
+def _random_mdp(seed, n_states=6, n_actions=3, gamma=0.9, terminal=None):
+    """A random MDP: every next state possible (Dirichlet rows), rewards in [-2, 2] (1 decimal)."""
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
+    R = np.round(rng.uniform(-2.0, 2.0, size=(n_states, n_actions)), 1)
+    return _mdp.TabularMDP(P, R, gamma, terminal=terminal)
+
+
+def _random_policy(seed, n_states, n_actions):
+    """A random stochastic policy pi[s, a], far from uniform (so weighting by π matters)."""
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(0.5 * np.ones(n_actions), size=n_states)
+
+
+def _random_values(seed, n_states, scale=5.0):
+    return np.round(np.random.default_rng(seed).uniform(-scale, scale, size=n_states), 1)
+
+
+def _close(a, b):
+    return a.shape == b.shape and np.allclose(a, b, atol=_ATOL, rtol=1e-6)
+
+
+def _first_diff(a, b):
+    """The first index where arrays a and b differ (b is the reference)."""
+    diff = np.flatnonzero(~np.isclose(a, b, atol=_ATOL, rtol=1e-6))
+    return int(diff[0]) if diff.size else int(np.argmax(np.abs(a - b)))
+
+
+def _diagnose(answer, expected, mistakes, what, case):
+    """Raise a Hint unless answer ≈ expected (both (S,) arrays).
+
+    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
+    The first mistake that reproduces the reader's answer is named, with the numbers of the
+    first state where it differs from the right answer; otherwise a general hint is raised.
+    """
+    if _close(answer, expected):
+        return
+    for wrong, mistake, fix in mistakes:
+        if _close(answer, wrong) and not _close(wrong, expected):
+            s = _first_diff(wrong, expected)
+            raise Hint(f"{mistake}: expected {_fmt(expected[s])}, got {_fmt(answer[s])} for state {s} "
+                       f"({case}). {fix}")
+    s = _first_diff(answer, expected)
+    raise Hint(f"{what} is wrong for state {s} ({case}): expected {_fmt(expected[s])}, got "
+               f"{_fmt(answer[s])}.")
+
+
+def _masked(mdp, V):
+    """V with terminal entries read as 0 (a terminal state's value is 0 by definition)."""
+    return np.where(mdp.terminal, 0.0, V)
+
+
+def _q(mdp, V, gamma=None, mask=True):
+    """r(s,a) + γ Σ_s' P(s'|s,a) V(s'), optionally with the mistakes: other γ, no terminal mask."""
+    gamma = mdp.gamma if gamma is None else gamma
+    return mdp.r + gamma * (mdp.P @ (_masked(mdp, V) if mask else np.asarray(V, float)))
+
+
+# ----------------------------------------------------------------------------- (d) returns
+def _discounted_return_cases():
+    rng = np.random.default_rng(3)
+    return [
+        ("rewards [1, 2, 3] with γ = 0.5", [1.0, 2.0, 3.0], 0.5),
+        ("rewards [0, 0, 1] with γ = 0.9", [0.0, 0.0, 1.0], 0.9),
+        ("20 random rewards with γ = 0.95", list(np.round(rng.uniform(-1, 1, 20), 2)), 0.95),
+        ("rewards [1, 1, 1, 1] with γ = 1 (an undiscounted episode)", [1.0, 1.0, 1.0, 1.0], 1.0),
+        ("a single reward [5] with γ = 0.9", [5.0], 0.9),
+    ]
+
+
+@checker
+def check_discounted_return(fn):
+    r"""Exercise: ``discounted_return(rewards, gamma)`` $= \sum_t \gamma^t r_t$ (a float)."""
+    for case, rewards, gamma in _discounted_return_cases():
+        r = np.asarray(rewards, dtype=float)
+        t = np.arange(len(r))
+        answer = call(fn, list(rewards), gamma)
+        if len(r) > 1 and np.shape(answer) == r.shape:
+            raise Hint(f"for {case} you returned {len(r)} numbers (one per step?); return a single "
+                       f"number, the return of the whole list R = Σ_t γ^t r_t.")
+        value = as_array(answer, (), "the return")
+        expected = float(np.sum(gamma ** t * r))
+        if np.isclose(value, expected, atol=_ATOL):
+            continue
+        mistakes = [
+            (np.sum(r), "your return ignores the discount (it is the plain sum of rewards)",
+             "Weight the reward of step t by gamma**t."),
+            (np.sum(gamma ** (t + 1) * r), "your return discounts the first reward too "
+             "(exponents 1, 2, 3, ... instead of 0, 1, 2, ...)", "The reward of step t = 0 is not "
+             "discounted: weight r_t by gamma**t with t starting at 0."),
+            (np.sum(gamma ** t[::-1] * r), "your return discounts from the end of the list "
+             "(the last reward gets weight 1)", "The first reward gets weight 1, the next gamma, "
+             "then gamma**2, ...: count t from the start."),
+            (np.mean(gamma ** t * r), "your return is the average of the discounted rewards, not "
+             "their sum", "Add the terms up instead of averaging them."),
+        ]
+        for wrong, mistake, fix in mistakes:
+            if np.isclose(value, wrong, atol=_ATOL) and not np.isclose(wrong, expected, atol=_ATOL):
+                raise Hint(f"{mistake}: for {case} expected {_fmt(expected)}, got {_fmt(value)}. {fix}")
+        raise Hint(f"for {case} expected R = {_fmt(expected)}, got {_fmt(value)}.")
+    return "discounted_return matches Σ_t γ^t r_t on 5 reward lists (including γ = 1)."
+
+
+# ---------------------------------------------------------------- (a) Bellman expectation backup
+def _mdp_cases():
+    """(description, mdp, seed) for the MDP exercises: random, with terminal states, γ = 1."""
+    return [
+        ("a random 6-state MDP with γ = 0.9", _random_mdp(0, gamma=0.9), 10),
+        ("a random 7-state MDP with γ = 0.8 whose states 5 and 6 are terminal",
+         _random_mdp(1, n_states=7, gamma=0.8, terminal=[5, 6]), 11),
+        ("Sutton & Barto's 4x4 grid world: γ = 1, terminal corners 0 and 15",
+         _mdp.gridworld_4x4(), 12),
+    ]
+
+
+_TERMINAL_NOTE = ("a terminal state's value is 0 by definition, whatever V holds there: read V as "
+                  "np.where(mdp.terminal, 0.0, V).")
+
+
+def _check_values_shape(answer, mdp, what, case, q_hint):
+    S, A = mdp.n_states, mdp.n_actions
+    shape = np.shape(answer)
+    if shape == (S, A):
+        raise Hint(f"{what} has shape (S, A) = {(S, A)} ({case}): that is Q(s, a), one value per "
+                   f"action. {q_hint}")
+    return as_array(answer, (S,), what)
+
+
+@checker
+def check_bellman_backup(fn):
+    r"""Exercise: ``bellman_backup(mdp, pi, V)`` $= (T^\pi V)(s)$ for every state, shape (S,)."""
+    for case, mdp, seed in _mdp_cases():
+        S, A = mdp.n_states, mdp.n_actions
+        pi = _random_policy(seed, S, A)
+        V = _random_values(seed + 100, S)        # nonzero on terminal states on purpose
+        answer = call(fn, mdp, pi.copy(), V.copy())
+        answer = _check_values_shape(answer, mdp, "the backed-up V", case,
+                                     "Average over actions with the policy weights: "
+                                     "Σ_a pi[s, a] Q[s, a].")
+        expected = _mdp.bellman_expectation_backup(mdp, pi, V)
+        Q = _q(mdp, V)
+        mistakes = [
+            (np.einsum("sa,sa->s", pi, _q(mdp, V, gamma=1.0)), "your backup ignores the discount",
+             "Multiply the expected next-state value Σ_s' P(s'|s,a) V(s') by mdp.gamma."),
+            (np.einsum("sa,sa->s", pi, _q(mdp, V, mask=False)),
+             "your backup bootstraps from terminal states", "Nothing follows a terminal state: "
+             + _TERMINAL_NOTE),
+            (Q.max(axis=1), "your backup takes the max over actions (that is the optimality "
+             "backup T*)", "The expectation backup averages over actions with the policy: "
+             "Σ_a pi[s, a] Q[s, a]."),
+            (Q.mean(axis=1), "your backup ignores the policy weights (it averages the actions "
+             "uniformly)", "Weight Q[s, a] by pi[s, a] = π(a|s), the policy passed in."),
+            (Q.sum(axis=1), "your backup ignores the policy weights (it adds up all actions)",
+             "Weight Q[s, a] by pi[s, a] = π(a|s) before summing over a."),
+            (np.einsum("sa,sa->s", pi, mdp.gamma * (mdp.P @ _masked(mdp, V))),
+             "your backup leaves out the reward", "Add r(s, a) = mdp.r[s, a] before weighting "
+             "by the policy."),
+            (np.einsum("sa,sa->s", pi, mdp.r), "your backup leaves out the next-state values",
+             "Add γ Σ_s' P(s'|s,a) V(s') = mdp.gamma * (mdp.P @ V) to the reward."),
+        ]
+        _diagnose(answer, expected, mistakes, "the backed-up value", case)
+    return ("bellman_backup computes (T^π V)(s) = Σ_a π(a|s)[r(s,a) + γ Σ_s' P(s'|s,a) V(s')] "
+            "on a random MDP, one with terminal states, and the γ = 1 grid world.")
+
+
+# ------------------------------------------------------------ (b) one sweep of value iteration
+def _gauss_seidel_sweep(mdp, V):
+    """The in-place variant: states later in the sweep already see the new values."""
+    V = _masked(mdp, np.asarray(V, dtype=float)).copy()
+    for s in range(mdp.n_states):
+        if not mdp.terminal[s]:
+            V[s] = np.max(mdp.r[s] + mdp.gamma * mdp.P[s] @ V)
+    return V
+
+
+@checker
+def check_value_iteration_sweep(fn):
+    r"""Exercise: ``value_iteration_sweep(mdp, V)`` $= T^* V$, computed from the old V only."""
+    for case, mdp, seed in _mdp_cases():
+        V = _random_values(seed + 200, mdp.n_states)
+        V_given = V.copy()
+        answer = call(fn, mdp, V_given)
+        answer = _check_values_shape(answer, mdp, "the new V", case,
+                                     "Value iteration keeps the best action's value: "
+                                     "Q.max(axis=1).")
+        expected = _mdp.bellman_optimality_backup(mdp, V)
+        Q = _q(mdp, V)
+        mistakes = [
+            (_gauss_seidel_sweep(mdp, V), "your sweep updates V in place, so later states already "
+             "use the new values of earlier ones (a Gauss-Seidel sweep)", "That variant converges "
+             "too, but this exercise asks for the synchronous (Jacobi) sweep V_{k+1} = T* V_k: "
+             "compute every new value from the old V, into a new array."),
+            (_q(mdp, V, gamma=1.0).max(axis=1), "your sweep ignores the discount",
+             "Multiply the expected next-state value Σ_s' P(s'|s,a) V(s') by mdp.gamma."),
+            (_q(mdp, V, mask=False).max(axis=1), "your sweep bootstraps from terminal states",
+             "Nothing follows a terminal state: " + _TERMINAL_NOTE),
+            (Q.min(axis=1), "your sweep takes the min over actions", "Value iteration keeps the "
+             "best action: max over a, not min."),
+            (Q.mean(axis=1), "your sweep averages over actions (that evaluates the random "
+             "policy)", "Value iteration takes the max over actions: Q.max(axis=1)."),
+            (Q.argmax(axis=1).astype(float), "your sweep returns the best actions (argmax), "
+             "not their values", "Return Q.max(axis=1), the value of the best action."),
+            (mdp.gamma * (mdp.P @ _masked(mdp, V)).max(axis=1), "your sweep leaves out the "
+             "reward", "Add r(s, a) = mdp.r[s, a] inside the max."),
+        ]
+        _diagnose(answer, expected, mistakes, "the new value", case)
+        if not np.array_equal(V_given, V):
+            raise Hint("your sweep changed the array V it was given (in place). The caller still "
+                       "needs V_k, e.g. to measure max|V_{k+1} - V_k|: write the new values into a "
+                       "new array (V_new = np.empty_like(V), or build it with numpy).")
+    return ("value_iteration_sweep computes V_{k+1}(s) = max_a [r(s,a) + γ Σ_s' P(s'|s,a) V_k(s')] "
+            "synchronously, on a random MDP, one with terminal states, and the γ = 1 grid world.")
+
+
+# --------------------------------------------------------------------- (c) the greedy policy
+def _greedy_cases():
+    mdp5 = _mdp.gridworld_5x5()
+    V5 = _mdp.policy_evaluation(mdp5, _mdp.uniform_random_policy(mdp5))
+    mdp4 = _mdp.gridworld_4x4()
+    V4 = _mdp.policy_evaluation(mdp4, _mdp.uniform_random_policy(mdp4))
+    mdp_t = _random_mdp(21, n_states=7, gamma=0.5, terminal=[5, 6])
+    V_t = _random_values(221, 7, scale=20.0)
+    V_t[mdp_t.terminal] = 100.0          # large, so bootstrapping from them changes the argmax
+    return [("a random 6-state MDP with γ = 0.5 and random V",   # rewards and γ matter here
+             _random_mdp(29, gamma=0.5), _random_values(229, 6, scale=3.0)),
+            ("a random 6-state MDP with γ = 0.9 and random V",   # the future dominates here
+             _random_mdp(20, gamma=0.9), _random_values(220, 6, scale=20.0)),
+            ("a random 7-state MDP with γ = 0.5, terminal states 5 and 6, and V nonzero there",
+             mdp_t, V_t),
+            ("Sutton & Barto's 5x5 grid world (γ = 0.9), V of the random policy", mdp5, V5),
+            ("Sutton & Barto's 4x4 grid world (γ = 1), V of the random policy", mdp4, V4)]
+
+
+def _best_sets(Q):
+    """Bool (S, A): the actions within round-off of the maximum of each row (ties allowed)."""
+    tol = 1e-8 * max(1.0, float(np.max(np.abs(Q))))
+    return Q >= Q.max(axis=1, keepdims=True) - tol
+
+
+@checker
+def check_greedy_policy(fn):
+    r"""Exercise: ``greedy_actions(mdp, V)`` $= \arg\max_a [r(s,a) + \gamma \sum_{s'} P(s' \mid s,a) V(s')]$."""
+    for case, mdp, V in _greedy_cases():
+        S, A = mdp.n_states, mdp.n_actions
+        answer = call(fn, mdp, V.copy())
+        shape = np.shape(answer)
+        if shape == (S, A):
+            raise Hint(f"your policy has shape (S, A) = {(S, A)} ({case}); return one action "
+                       f"index per state, shape ({S},), e.g. Q.argmax(axis=1).")
+        arr = as_array(answer, (S,), "the greedy policy")
+        Q = _mdp.q_from_v(mdp, V)
+        if not np.all(arr == np.round(arr)):
+            if _close(arr, Q.max(axis=1)):
+                raise Hint(f"your function returns the best values max_a Q(s, a), not the best "
+                           f"actions ({case}); use argmax instead of max.")
+            raise Hint(f"the greedy policy should hold action indices (integers 0 ... {A - 1}), "
+                       f"got non-integer entries such as {_fmt(arr[arr != np.round(arr)][0])} ({case}).")
+        actions = arr.astype(int)
+        if actions.min() < 0 or actions.max() >= A:
+            raise Hint(f"actions must be integers in 0 ... {A - 1}; got "
+                       f"{int(actions[(actions < 0) | (actions >= A)][0])} ({case}).")
+        states = np.arange(S)
+        ok = _best_sets(Q)[states, actions]
+        if ok.all():
+            continue
+        mistakes = [
+            (-Q, "your policy picks the worst action (argmin instead of argmax)",
+             "Use argmax over actions."),
+            (_q(mdp, V, gamma=1.0), "your policy ignores the discount in the one-step look-ahead",
+             "Use Q(s,a) = r(s,a) + mdp.gamma * Σ_s' P(s'|s,a) V(s')."),
+            (_q(mdp, V, mask=False), "your policy bootstraps from terminal states",
+             "Nothing follows a terminal state: " + _TERMINAL_NOTE),
+            (np.array(mdp.r, dtype=float), "your policy ignores the future: it maximises the "
+             "immediate reward r(s, a) only", "Add γ Σ_s' P(s'|s,a) V(s') to r(s, a) before the "
+             "argmax."),
+            (mdp.gamma * (mdp.P @ _masked(mdp, V)), "your policy ignores the reward: it maximises "
+             "γ Σ_s' P(s'|s,a) V(s') only", "Add r(s, a) = mdp.r[s, a] before the argmax."),
+        ]
+        for wrong_q, mistake, fix in mistakes:
+            if _best_sets(wrong_q)[states, actions].all() and not _best_sets(wrong_q)[
+                    states, Q.argmax(axis=1)].all():
+                s = int(np.flatnonzero(~ok)[0])
+                raise Hint(f"{mistake}: in state {s} ({case}) you chose action {actions[s]} with "
+                           f"Q = {_fmt(Q[s, actions[s]])}, but action {int(Q[s].argmax())} has "
+                           f"Q = {_fmt(Q[s].max())}. {fix}")
+        s = int(np.flatnonzero(~ok)[0])
+        raise Hint(f"in state {s} ({case}) you chose action {actions[s]} with Q(s, a) = "
+                   f"{_fmt(Q[s, actions[s]])}, but action {int(Q[s].argmax())} has Q(s, a) = "
+                   f"{_fmt(Q[s].max())} (Q(s, a) = r(s,a) + γ Σ_s' P(s'|s,a) V(s')).")
+    return ("greedy_actions picks an action of maximal Q(s,a) = r(s,a) + γ Σ_s' P(s'|s,a) V(s') in "
+            "every state (any of tied actions counts) on 5 MDPs, including terminal states and γ = 1.")
