@@ -35,6 +35,16 @@ def pytest_runtest_makereport(item, call):
     _outputs.setdefault(path, {})[item.cell_num] = list(item.test_outputs or [])
 
 
+def _quiet(source: str) -> bool:
+    """True if a cell ends with ';' (IPython's rule for not displaying the last value)."""
+    from IPython.core.displayhook import DisplayHook
+
+    try:
+        return DisplayHook.semicolon_at_end_of_expression(source)
+    except Exception:  # noqa: BLE001 - a cell that does not tokenize: keep its outputs
+        return False
+
+
 def pytest_sessionfinish(session, exitstatus):
     if not _outputs:
         return
@@ -54,6 +64,9 @@ def pytest_sessionfinish(session, exitstatus):
         for index, cell in enumerate(code_cells):
             count += 1
             cell.outputs = outputs.get(index, [])
+            if _quiet(cell.source):  # nbval runs cells with store_history=False, so IPython
+                # cannot see a trailing ';' and echoes the value; drop it as Jupyter would
+                cell.outputs = [o for o in cell.outputs if o.get("output_type") != "execute_result"]
             cell.execution_count = count
             for out in cell.outputs:
                 if out.get("output_type") == "execute_result":
