@@ -1,0 +1,194 @@
+r"""Gradient estimators: the score function, the policy-gradient pseudo-loss, the optimal baseline.
+
+The chapter "The score-function gradient estimator" ({ref}`ch-score-function`) shows that the
+gradient of an expectation can be estimated from samples alone,
+
+$$\nabla_\theta\, \mathbb E_{x \sim p(x;\theta)}[f(x)]
+  = \mathbb E_{x \sim p(x;\theta)}\big[f(x)\, \nabla_\theta \log p(x;\theta)\big],$$
+
+without differentiating $f$ — so $f$ may be discontinuous, unknown (a simulator, an
+environment) and $x$ may be discrete. :func:`score_function_grad` implements the Monte-Carlo
+version for any ``torch.distributions`` family, and returns the per-sample terms on request so
+a chapter can put a confidence interval on the estimate.
+
+For policies, $x$ becomes a trajectory and $\log p$ a sum of $\log \pi_\theta(a_t \mid s_t)$;
+autodiff then computes the estimate as the gradient of a *pseudo-loss*, :func:`pg_loss`.
+Subtracting a baseline $b$ leaves the expectation unchanged (because
+$\mathbb E[\nabla_\theta \log p] = 0$) and can shrink the variance; :func:`optimal_baseline`
+is the per-parameter $b$ that shrinks it most ({ref}`ch-variance-reduction`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["score_function_grad", "pg_loss", "optimal_baseline"]
+
+
+def _sample(dist, n, generator):
+    """n samples from dist, drawn with ``generator`` (a torch.Generator or an int seed) if given.
+
+    torch.distributions always draw from torch's global generator; to use another one we
+    swap its state in for the draw and back out afterwards (the global state is untouched).
+    """
+    if generator is None:
+        return dist.sample((n,))
+    if isinstance(generator, (int, np.integer)):
+        generator = torch.Generator().manual_seed(int(generator))
+    with torch.random.fork_rng(devices=[]):
+        torch.set_rng_state(generator.get_state())
+        x = dist.sample((n,))
+        generator.set_state(torch.get_rng_state())
+    return x
+
+
+def _per_sample_log_prob(dist, x, n):
+    """log p(x_i; θ) for each of the n samples, shape (n,).
+
+    A batch of independent distributions (batch_shape != ()) is read as one joint
+    distribution: log p(x) = Σ_k log p_k(x_k).
+    """
+    return dist.log_prob(x).reshape(n, -1).sum(1)
+
+
+def _per_sample_scores(make_dist, theta, x):
+    """The Jacobian of log p(x_i; θ) in θ, shape (N, *theta.shape): one score per sample.
+
+    Reverse-mode autodiff gives gradients of *one* number; for N of them we use the
+    "double-backward" trick: g(u) = ∇_θ Σ_i u_i log p(x_i; θ) = Jᵀu is linear in u, so
+    ∂g_j/∂u = column j of J. That is one backward pass per component of θ (θ is small here).
+    """
+    N = x.shape[0]
+    th = theta.clone().requires_grad_(True)
+    log_p = _per_sample_log_prob(make_dist(th), x, N)              # log p(x_i; θ), (N,)
+    u = torch.zeros(N, dtype=log_p.dtype, requires_grad=True)
+    (g,) = torch.autograd.grad((u * log_p).sum(), th, create_graph=True, allow_unused=True)
+    if g is None:
+        raise ValueError("make_dist(theta) must build the distribution from theta (its log-"
+                         "probability does not depend on theta), e.g. lambda th: "
+                         "Normal(th[0], th[1].exp()).")
+    cols = []
+    for gj in g.reshape(-1):                                       # g_j = Σ_i u_i ∂_j log p(x_i)
+        (col,) = torch.autograd.grad(gj, u, retain_graph=True, allow_unused=True)
+        cols.append(torch.zeros(N, dtype=log_p.dtype) if col is None else col)
+    return torch.stack(cols, 1).reshape(N, *theta.shape).detach()
+
+
+def score_function_grad(f, make_dist, theta, n_samples, baseline=0.0, generator=None,
+                        return_samples=False):
+    r"""Monte-Carlo estimate of $\nabla_\theta\, \mathbb E_{x \sim p(x;\theta)}[f(x)]$.
+
+    $$\hat g = \frac1N \sum_{i=1}^N \big(f(x_i) - b\big)\, \nabla_\theta \log p(x_i;\theta),
+      \qquad x_i \sim p(\cdot\,;\theta) \text{ i.i.d.}$$
+
+    Unbiased for every constant $b$. Derived in {ref}`ch-score-function`; the baseline in
+    {ref}`ch-variance-reduction`.
+
+    f:         maps a batch of samples x, shape (N, *sample_shape), to a tensor (or array) of
+               shape (N,) — one value per sample. It is never differentiated: it may be
+               discontinuous, e.g. ``lambda x: (x > 0).double()``.
+    make_dist: maps θ to a ``torch.distributions.Distribution`` $p(\cdot\,;\theta)$, e.g.
+               ``lambda th: Normal(th[0], th[1].exp())`` (then θ = (μ, log σ)). A batch of
+               independent distributions counts as one joint distribution (log-probabilities
+               summed over the batch dimensions).
+    theta:     a float tensor of any shape (float64 recommended); not modified.
+    n_samples: N, a positive int.
+    baseline:  $b$: a number, or a tensor of theta's shape (one baseline per parameter, as
+               returned by :func:`optimal_baseline`).
+    generator: None (torch's global generator), a ``torch.Generator``, or an int seed.
+    return_samples: if True, also return the per-sample terms
+               $(f(x_i) - b) \nabla_\theta \log p(x_i;\theta)$, shape (N, *theta.shape); their
+               standard deviation over $\sqrt N$ is the standard error of the estimate.
+
+    Returns $\hat g$ with theta's shape (and the terms if ``return_samples``). The per-sample
+    scores $\nabla_\theta \log p(x_i;\theta)$ cost one backward pass per component of θ.
+    """
+    if not isinstance(theta, torch.Tensor) or not theta.is_floating_point():
+        raise ValueError(f"score_function_grad needs theta as a float torch tensor, e.g. "
+                         f"torch.tensor([0.5, 0.0], dtype=torch.float64); got {theta!r}.")
+    theta = theta.detach().clone()
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"score_function_grad needs n_samples to be a positive int; got "
+                         f"{n_samples!r}.")
+    N = int(n_samples)
+    with torch.no_grad():
+        x = _sample(make_dist(theta), N, generator)                # x_i ~ p(·; θ)
+        fx = torch.as_tensor(f(x), dtype=theta.dtype)              # f(x_i)
+    if fx.shape != (N,):
+        raise ValueError(
+            f"f must return one value per sample, shape (N,) = ({N},); got shape "
+            f"{tuple(fx.shape)} for samples of shape {tuple(x.shape)}. Reduce over the sample "
+            "dimensions inside f, e.g. f = lambda x: (x ** 2).sum(-1), and do not average "
+            "over the N samples (the estimator does that).")
+    b = torch.as_tensor(baseline, dtype=theta.dtype)
+    if b.shape not in ((), theta.shape):
+        raise ValueError(f"baseline must be a number or a tensor of theta's shape "
+                         f"{tuple(theta.shape)} (one per parameter); got shape {tuple(b.shape)}.")
+
+    scores = _per_sample_scores(make_dist, theta, x)               # ∇_θ log p(x_i; θ)
+    weights = fx.reshape(N, *([1] * theta.dim())) - b              # f(x_i) − b, (N, 1, ...)
+    terms = weights * scores                                       # (f(x_i) − b) ∇_θ log p(x_i; θ)
+    grad = terms.mean(0)                                           # ĝ = (1/N) Σ_i ...
+    return (grad, terms) if return_samples else grad
+
+
+def pg_loss(logp, weights):
+    r"""The pseudo-loss whose gradient is the policy gradient (a surrogate, not a performance measure).
+
+    $$L(\theta) = -\frac1N \sum_{i=1}^N \log \pi_\theta(a_i \mid s_i)\, w_i, \qquad
+      -\nabla_\theta L(\theta) = \frac1N \sum_{i=1}^N w_i\, \nabla_\theta \log \pi_\theta(a_i \mid s_i),$$
+
+    with weights $w_i$ held constant: $R(\tau)$, the reward-to-go $\hat R_t$, or an advantage
+    estimate $\hat A_t$. Minimising $L$ with gradient descent is gradient *ascent* on $J(\theta)$.
+    Its value is not the expected return and need not fall as the policy improves.
+    Derived in {ref}`ch-score-function`.
+
+    logp:    shape (N,), $\log \pi_\theta(a_i \mid s_i)$ with autograd graph (``policy.log_prob``).
+    weights: shape (N,), tensor, numpy array or list; detached (no gradient flows into them).
+    Returns a scalar tensor. The average runs over the N (state, action) pairs of the batch.
+    """
+    if not isinstance(logp, torch.Tensor):
+        raise ValueError("pg_loss needs logp as a torch tensor with an autograd graph, e.g. "
+                         f"policy.log_prob(obs, act); got {type(logp).__name__}.")
+    weights = torch.as_tensor(weights, dtype=logp.dtype, device=logp.device).detach()
+    if weights.shape != logp.shape or logp.dim() != 1:
+        raise ValueError(
+            f"pg_loss needs logp and weights of the same shape (N,); got logp "
+            f"{tuple(logp.shape)} and weights {tuple(weights.shape)}. Flatten both with "
+            ".reshape(-1) (an (N, 1) against an (N,) would broadcast to (N, N) silently).")
+    if logp.numel() == 0:
+        raise ValueError("pg_loss got an empty batch (N = 0); collect at least one step.")
+    return -(logp * weights).mean()                                # −(1/N) Σ_i log π_θ(a_i|s_i) w_i
+
+
+def optimal_baseline(grad_logp, returns):
+    r"""The variance-minimising constant baseline, one per parameter.
+
+    $$b^*_j = \frac{\mathbb E\big[g_j^2\, R\big]}{\mathbb E\big[g_j^2\big]}, \qquad
+      g_j = \frac{\partial}{\partial \theta_j} \log p(\tau;\theta),$$
+
+    estimated with sample averages. $b^*_j$ minimises
+    $\mathbb E[(R - b)^2 g_j^2]$, hence the variance of $(R - b)\, g_j$ (the two differ by
+    $(\mathbb E[R g_j])^2$, which does not depend on $b$ since $\mathbb E[g_j] = 0$).
+    Derived in {ref}`ch-variance-reduction`.
+
+    grad_logp: shape (N, P): row i is $\nabla_\theta \log p(\tau_i;\theta)$ of sample i
+               (or shape (N,) for one parameter); numpy array or torch tensor.
+    returns:   shape (N,), the $R(\tau_i)$ (or any weights the baseline is subtracted from).
+    Returns shape (P,) (or () for (N,) input), of grad_logp's type. A parameter whose
+    $\sum_i g_{ij}^2 = 0$ gets $b^*_j = 0$ (every $b$ gives the same, zero, variance).
+    """
+    is_torch = isinstance(grad_logp, torch.Tensor)
+    g = grad_logp.detach().cpu().numpy() if is_torch else np.asarray(grad_logp, dtype=float)
+    R = (returns.detach().cpu().numpy() if isinstance(returns, torch.Tensor)
+         else np.asarray(returns, dtype=float))
+    if g.ndim not in (1, 2) or R.shape != g.shape[:1] or g.shape[0] == 0:
+        raise ValueError(
+            f"optimal_baseline needs grad_logp of shape (N, P) (one gradient row per sample) "
+            f"and returns of shape (N,), N >= 1; got {g.shape} and {R.shape}. Stack the "
+            "per-sample gradients with np.stack(rows) and flatten the returns.")
+    R = R.reshape(-1, *([1] * (g.ndim - 1)))                       # (N, 1) against (N, P)
+    num = (g ** 2 * R).sum(0)                                      # Σ_i g_ij² R_i
+    den = (g ** 2).sum(0)                                          # Σ_i g_ij²
+    b = np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)  # b*_j
+    return torch.as_tensor(b, dtype=grad_logp.dtype, device=grad_logp.device) if is_torch else b
