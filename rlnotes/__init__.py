@@ -22,7 +22,8 @@ _os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from .runtime import seed_everything, set_torch_threads  # noqa: E402
 from .progress import progress  # noqa: E402
+from .rollout import evaluate  # noqa: E402
 
 set_torch_threads(int(_os.environ.get("RLNOTES_TORCH_THREADS", "1")))
 
-__all__ = ["__version__", "seed_everything", "set_torch_threads", "progress"]
+__all__ = ["__version__", "seed_everything", "set_torch_threads", "progress", "evaluate"]

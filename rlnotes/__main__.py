@@ -1,0 +1,74 @@
+r"""Command line: ``python -m rlnotes train ...`` and ``python -m rlnotes bench ...``.
+
+    python -m rlnotes train reinforce --env CartPole-v1 --seed 0 [--steps N]
+    python -m rlnotes bench [reinforce ...] [--seeds 0 1 2 3 4] [--steps N] [--out DIR]
+
+``train`` trains one agent with the algorithm's default Config (a progress bar counts
+environment steps) and evaluates it greedily on 10 episodes. ``bench`` does that for several
+seeds, prints a table and writes JSON, CSV and a learning-curve plot (see :mod:`rlnotes.bench`).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+
+def _parser():
+    from .bench import ALGOS
+
+    p = argparse.ArgumentParser(prog="python -m rlnotes", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train one agent and evaluate it")
+    t.add_argument("algo", choices=sorted(ALGOS), help="algorithm")
+    t.add_argument("--env", default=None, help="gymnasium env id (default: the algorithm's benchmark env)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--steps", type=int, default=None, help="total env steps (default: the Config's)")
+    t.add_argument("--eval-episodes", type=int, default=10)
+
+    b = sub.add_parser("bench", help="train and evaluate over several seeds; write JSON/CSV/PNG")
+    b.add_argument("algos", nargs="*", default=None, metavar="ALGO",
+                   help=f"algorithms (default: all of {', '.join(ALGOS)})")
+    b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    b.add_argument("--steps", type=int, default=None, help="total env steps per run (default: the Config's)")
+    b.add_argument("--out", default="bench-results", help="output directory (default: bench-results/)")
+    b.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv=None):
+    from .bench import ALGOS, EVAL_SEED_OFFSET, _algo, bench
+    from .rollout import evaluate
+
+    args = _parser().parse_args(argv)
+    if args.command == "train":
+        module, default_env, threshold = _algo(args.algo)
+        env_id = args.env or default_env
+        result = module.train(env_id, seed=args.seed, total_steps=args.steps, progress=True)
+        returns = evaluate(result.agent, env_id, n_episodes=args.eval_episodes,
+                           seed=EVAL_SEED_OFFSET + args.seed)
+        steps = result.history[-1][0] if result.history else 0
+        print(f"{args.algo} on {env_id}, seed {args.seed}: {steps} env steps in "
+              f"{result.wall_time:.1f} s ({steps / result.wall_time:.0f} steps/s), "
+              f"{len(result.history)} training episodes")
+        print(f"greedy evaluation over {len(returns)} episodes (env seed {EVAL_SEED_OFFSET + args.seed}): "
+              f"{np.mean(returns):.1f} ± {np.std(returns):.1f} (min {np.min(returns):g}, "
+              f"max {np.max(returns):g})" + (f"; threshold {threshold:g}: "
+                                              f"{'solved' if np.mean(returns) >= threshold else 'not solved'}"
+                                              if env_id == default_env else ""))
+        return 0
+    if args.command == "bench":
+        algos = args.algos or list(ALGOS)
+        for a in algos:
+            if a not in ALGOS:
+                print(f"unknown algorithm {a!r}; available: {', '.join(ALGOS)}", file=sys.stderr)
+                return 2
+        bench(algos, seeds=args.seeds, steps=args.steps, out=args.out, progress=not args.no_progress)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

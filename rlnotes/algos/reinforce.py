@@ -1,0 +1,340 @@
+r"""REINFORCE: the vanilla policy gradient {cite}`williams1992`.
+
+The chapter "The score-function gradient estimator" ({ref}`ch-score-function`) derives
+
+$$
+\nabla_\theta J(\theta) = \mathbb E_{\tau \sim \pi_\theta}\Big[\sum_{t=0}^{T-1}
+   \nabla_\theta \log \pi_\theta(a_t \mid s_t)\, \Psi_t\Big],
+$$
+
+first with $\Psi_t = R(\tau)$, the return of the whole episode. The chapter "Reducing
+variance" ({ref}`ch-variance-reduction`) keeps the expectation and shrinks the variance of its
+sample average: by causality an action can only change rewards that come after it, so
+$\Psi_t = \hat R_t = \sum_{t'=t}^{T-1} \gamma^{t'-t} r_{t'}$ (reward-to-go), and any baseline
+$b(s_t)$ may be subtracted, $\Psi_t = \hat R_t - b(s_t)$, without bias. This module implements
+all of these as options of one loop:
+
+1. **collect** a batch of complete episodes with the current policy from $N$ copies of the
+   environment (:func:`rlnotes.rollout.collect_episodes`);
+2. **weigh** every step: $\Psi_t = R(\tau)$ or $\hat R_t$ (:func:`policy_weights`), minus a
+   baseline — none, the batch's mean weight, or a learned value function $V_\phi(s_t)$;
+3. **step** $\theta$ with Adam on the pseudo-loss
+   $L(\theta) = -\frac{1}{|D|}\sum_{(s_t, a_t) \in D} \log\pi_\theta(a_t|s_t)\,\Psi_t$
+   (:func:`rlnotes.estimators.pg_loss`), whose gradient is minus the estimate above;
+4. **fit** $V_\phi$ by regression on the reward-to-go targets (several gradient steps);
+
+and repeat until ``total_steps`` environment steps have been used. The trained agent is the
+policy itself: ``result.agent.act(obs, deterministic=True)``.
+
+Usage::
+
+    from rlnotes.algos import reinforce
+    result = reinforce.train("CartPole-v1", seed=0)                       # the defaults
+    plain = reinforce.train("CartPole-v1", reinforce.Config(reward_to_go=False, baseline="none"))
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from ..estimators import pg_loss
+from ..policies import make_policy, mlp
+from ..progress import TextBar, progress as progress_bar
+from ..returns import discounted_return, reward_to_go
+from ..rollout import collect_episodes, make_vec_env
+from ..runtime import seed_everything
+from . import TrainResult
+
+__all__ = ["Config", "train", "policy_weights", "batch_mean_return", "value_targets", "fit_value"]
+
+BASELINES = ("none", "mean", "value")
+
+
+# --------------------------------------------------------------------------------------------
+# Hyperparameters
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Config:
+    r"""Every knob of :func:`train`. The defaults solve CartPole-v1 (greedy return ≥ 475).
+
+    The estimator (which $\Psi_t$ multiplies $\nabla_\theta \log \pi_\theta(a_t|s_t)$):
+
+    * ``reward_to_go``: True — $\hat R_t = \sum_{t' \ge t} \gamma^{t'-t} r_{t'}$, the return
+      still ahead at step $t$; False — $R(\tau) = \sum_t \gamma^t r_t$, the whole episode's
+      return, for every step (the estimator as first derived).
+    * ``baseline``: what is subtracted from the weight. ``"none"``; ``"mean"`` — one constant
+      $b$ per batch: the average return $\frac1E\sum_k R(\tau_k)$ of the batch's $E$ episodes
+      when ``reward_to_go=False``, the average of $\hat R_t$ over all its steps otherwise;
+      ``"value"`` — a learned state-value function $V_\phi(s_t)$, fitted by regression on the
+      reward-to-go targets.
+    * ``gamma``: the discount $\gamma$ in $R(\tau)$ and $\hat R_t$ (credit assignment: a reward
+      $k$ steps later counts $\gamma^k$). 0.99 looks about 100 steps ahead.
+    * ``normalize_advantages``: rescale the batch's weights to mean 0 and standard deviation 1
+      before the update. This is a practical detail, not part of the derivation: it makes
+      the step size independent of the scale of the rewards (and, with the mean removed, acts
+      as one more constant baseline). It makes the estimate slightly biased (the mean and
+      standard deviation are computed from the same batch), which does not matter in practice.
+
+    The batch and the budget:
+
+    * ``n_envs``: copies of the environment stepped together; the policy is evaluated once per
+      vector step for all copies (batched inference).
+    * ``batch_steps``: each batch holds complete episodes and at least this many steps (each
+      copy plays until it has taken ``batch_steps / n_envs`` steps and finishes its episode).
+      One gradient step of $\theta$ per batch: the estimator needs fresh on-policy data.
+    * ``total_steps``: stop once this many environment steps (transitions in the training
+      batches) have been used. ``train(..., total_steps=N)`` overrides it.
+
+    The networks and the optimisers (Adam for both):
+
+    * ``hidden_sizes``: hidden layers of the policy network (tanh), e.g. (64, 64).
+    * ``lr``: the policy's learning rate $\alpha$.
+    * ``value_hidden_sizes``, ``value_lr``: the value network $V_\phi$ and its learning rate.
+    * ``value_iters``: gradient steps on $V_\phi$ per batch, each on a random minibatch of
+      ``value_batch_size`` states (the whole batch if None) with the squared error
+      $(V_\phi(s_t) - \hat R_t)^2$ (only used with ``baseline="value"``).
+    * ``bootstrap_truncated``: with ``baseline="value"``, an episode cut by the time limit (not
+      by a terminal state) did not end: its reward-to-go is completed with
+      $\gamma^{T-t} V_\phi(o_T)$, the value of the observation where it was cut. Without it a
+      state near the time limit looks worth less than the same state early in an episode,
+      which $V_\phi(s)$ cannot represent and the policy would be pushed by. This is the
+      partial-episode bootstrapping of {cite}`pardo2018timelimits`.
+    * ``max_grad_norm``: clip the policy gradient's norm to this (None: no clipping).
+
+    How the defaults were chosen (CartPole-v1, ``python -m rlnotes bench reinforce``): batches
+    of ~4000 steps from 8 copies, one policy step each. With ``lr=0.01`` the return reaches 500
+    sooner (~100k steps) but one run in five collapsed to ~200 for a while after 400k steps;
+    ``lr=0.005`` reaches 500 after ~150–250k steps and stayed there on every seed tried, so the
+    budget is 400k steps. Without ``bootstrap_truncated`` training returns dip more often once
+    episodes reach the 500-step limit.
+    """
+
+    # the estimator
+    reward_to_go: bool = True
+    baseline: str = "value"
+    gamma: float = 0.99
+    normalize_advantages: bool = True
+    # batch and budget
+    n_envs: int = 8
+    batch_steps: int = 4000
+    total_steps: int = 400_000
+    # networks and optimisers
+    hidden_sizes: tuple = (64, 64)
+    lr: float = 0.005
+    value_hidden_sizes: tuple = (64, 64)
+    value_lr: float = 0.01
+    value_iters: int = 40
+    value_batch_size: int | None = 512
+    bootstrap_truncated: bool = True
+    max_grad_norm: float | None = None
+
+    def __post_init__(self):
+        if self.baseline not in BASELINES:
+            raise ValueError(f"Config.baseline must be one of {BASELINES}, got {self.baseline!r}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"Config.gamma is a discount in [0, 1], got {self.gamma!r}")
+        for name in ("n_envs", "batch_steps", "total_steps", "value_iters"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Config.{name} must be a positive integer, got {value!r}")
+        if self.value_batch_size is not None and (
+                not isinstance(self.value_batch_size, (int, np.integer)) or self.value_batch_size < 1):
+            raise ValueError(f"Config.value_batch_size must be a positive integer or None (whole "
+                             f"batch), got {self.value_batch_size!r}")
+        for name in ("lr", "value_lr"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"Config.{name} is a learning rate and must be > 0, got {value!r} "
+                                 f"(typical: 1e-3 to 1e-2 with Adam)")
+        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
+            raise ValueError(f"Config.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}")
+        self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
+        self.value_hidden_sizes = tuple(int(h) for h in self.value_hidden_sizes)
+
+
+# --------------------------------------------------------------------------------------------
+# The pieces of one iteration
+# --------------------------------------------------------------------------------------------
+def policy_weights(batch, gamma, reward_to_go_weights=True):
+    r"""$\Psi_t$ before any baseline, one per step of the batch.
+
+    reward_to_go_weights=True: $\hat R_t = \sum_{t'=t}^{T-1} \gamma^{t'-t} r_{t'}$ (causality);
+    False: $R(\tau) = \sum_{t=0}^{T-1} \gamma^t r_t$ repeated at every step of the episode.
+    Derived in {ref}`ch-variance-reduction`.
+    batch: an :class:`rlnotes.rollout.EpisodeBatch`; returns float64 (T_tot,), in the order of
+    ``batch.flat_obs``.
+    """
+    if reward_to_go_weights:
+        return np.concatenate([reward_to_go(r, gamma) for r in batch.rewards])      # R̂_t
+    return np.concatenate([np.full(len(r), discounted_return(r, gamma))             # R(τ)
+                           for r in batch.rewards])
+
+
+def batch_mean_return(batch, gamma):
+    r"""The average-return baseline $b = \frac1E \sum_{k=1}^{E} R(\tau_k)$, one number per batch.
+
+    Derived in {ref}`ch-variance-reduction`. (With reward-to-go weights, :func:`train` uses the
+    mean of $\hat R_t$ over all steps of the batch instead.)
+    """
+    return float(np.mean([discounted_return(r, gamma) for r in batch.rewards]))
+
+
+def value_targets(batch, gamma, value_fn=None):
+    r"""Regression targets for $V_\phi(s_t)$: the reward-to-go $\hat R_t$.
+
+    With ``value_fn`` (a function obs (E, obs_dim) -> (E,) values), an episode cut by the time
+    limit (``batch.truncated``) is completed by bootstrapping from its final observation:
+    $\hat R_t + \gamma^{T-t} V_\phi(o_T)$. Episodes that reached a terminal state are not: no
+    reward follows a terminal state. Returns float64 (T_tot,).
+    """
+    targets = policy_weights(batch, gamma, reward_to_go_weights=True)
+    if value_fn is not None and batch.truncated.any():
+        v_final = np.asarray(value_fn(batch.final_obs), dtype=np.float64)            # V_φ(o_T)
+        T = batch.lengths[batch.episode_index]                                       # T per step
+        tail = gamma ** (T - batch.time_index) * v_final[batch.episode_index]        # γ^{T−t} V_φ(o_T)
+        targets = targets + np.where(batch.truncated[batch.episode_index], tail, 0.0)
+    return targets
+
+
+def fit_value(value_net, optimizer, obs, targets, iters, batch_size=None, generator=None):
+    r"""Regress $V_\phi$ on targets: ``iters`` Adam steps on $\frac1B\sum (V_\phi(s) - \hat R)^2$.
+
+    obs: float tensor (n, obs_dim); targets: float tensor (n,); batch_size: minibatch size B
+    (None or ≥ n: the whole batch every step); generator: a ``torch.Generator`` for the
+    minibatch draws. Returns the last minibatch loss (a float).
+    Derived in {ref}`ch-variance-reduction` (Monte-Carlo value fitting).
+    """
+    n = len(targets)
+    loss = torch.tensor(float("nan"))
+    for _ in range(iters):
+        if batch_size is None or batch_size >= n:
+            idx = slice(None)
+        else:
+            idx = torch.randint(n, (batch_size,), generator=generator)
+        loss = ((value_net(obs[idx]).squeeze(-1) - targets[idx]) ** 2).mean()      # (V_φ(s) − R̂)²
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return float(loss.detach())
+
+
+def _check_finite(loss, what, config):
+    if not torch.isfinite(loss):
+        raise FloatingPointError(
+            f"the {what} became {float(loss.detach())} (not a finite number). Likely causes: a "
+            f"learning rate too high for this problem (lr={config.lr}, value_lr="
+            f"{config.value_lr}; try 10x smaller), rewards or observations with a huge scale "
+            f"(normalise them, or keep normalize_advantages=True), NaN or inf in the "
+            f"environment's rewards or observations, or a policy that collapsed to probability "
+            f"0 for a taken action (try max_grad_norm=0.5).")
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+def train(env_id, config=None, seed=0, total_steps=None, progress=True):
+    r"""Train a policy on ``env_id`` with REINFORCE; return a :class:`rlnotes.algos.TrainResult`.
+
+    env_id:      a gymnasium id with a 1-D Box observation space and Discrete or 1-D Box
+                 actions (e.g. ``"CartPole-v1"``).
+    config:      a :class:`Config` (default: ``Config()``).
+    seed:        seeds Python, NumPy and torch (network initialisation, action sampling,
+                 minibatches) and the environments: the same seed gives the same history.
+    total_steps: overrides ``config.total_steps``.
+    progress:    show a progress bar (``rlnotes.progress``) counting environment steps, with
+                 the mean return of the last 20 training episodes.
+
+    ``result.history`` holds one ``(env_step, episode_return, wall_seconds)`` per training
+    episode; ``result.agent`` is the policy network (``CategoricalPolicy`` or
+    ``DiagGaussianPolicy``); ``result.stats`` counts updates and env steps (including the
+    steps discarded at batch ends, see :mod:`rlnotes.rollout`).
+    """
+    config = Config() if config is None else config
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a rlnotes.algos.reinforce.Config, got {type(config).__name__}")
+    if total_steps is not None:
+        config = Config(**{**asdict(config), "total_steps": total_steps})   # validates it
+    start_time = time.perf_counter()
+
+    # set-up: seeds, N copies of the env, the policy π_θ and (optionally) the value net V_φ
+    seed_everything(seed)
+    env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
+    policy = make_policy(env.single_observation_space, env.single_action_space,
+                         hidden_sizes=config.hidden_sizes)
+    policy_opt = torch.optim.Adam(policy.parameters(), lr=config.lr)
+    value_net = value_opt = None
+    if config.baseline == "value":
+        obs_dim = env.single_observation_space.shape[0]
+        value_net = mlp([obs_dim, *config.value_hidden_sizes, 1])
+        value_opt = torch.optim.Adam(value_net.parameters(), lr=config.value_lr)
+    generator = torch.Generator().manual_seed(seed)          # minibatches of the value fit
+
+    def values(obs):                                         # V_φ(s) without a graph, numpy
+        with torch.no_grad():
+            return value_net(torch.as_tensor(obs, dtype=torch.float32)).squeeze(-1).numpy()
+
+    history, recent = [], []
+    steps = env_steps = updates = 0
+    bar = (progress_bar(total=config.total_steps, desc=f"REINFORCE {env_id}", unit="steps")
+           if progress else TextBar(total=config.total_steps, disable=True))
+    try:
+        while steps < config.total_steps:
+            # 1. collect complete episodes with the current policy (first batch: seeded reset)
+            batch = collect_episodes(policy, env, min_steps=config.batch_steps,
+                                     seed=seed if updates == 0 else None)
+            steps += batch.n_steps
+            env_steps += batch.n_env_steps
+            now = time.perf_counter() - start_time
+            ends = steps - batch.n_steps + np.cumsum(batch.lengths)
+            for end, ret in zip(ends, batch.returns):
+                history.append((int(end), float(ret), now))
+
+            # 2. weights Ψ_t: R(τ) or R̂_t, minus a baseline
+            obs = torch.as_tensor(batch.flat_obs, dtype=torch.float32)
+            weights = policy_weights(batch, config.gamma, config.reward_to_go)       # R(τ) or R̂_t
+            if config.baseline == "mean" and config.reward_to_go:
+                weights = weights - weights.mean()                                   # R̂_t − mean of R̂
+            elif config.baseline == "mean":
+                weights = weights - batch_mean_return(batch, config.gamma)           # R(τ) − (1/E) Σ R(τ_i)
+            elif config.baseline == "value":
+                v_fn = values if config.bootstrap_truncated else None
+                targets = value_targets(batch, config.gamma, v_fn)                   # R̂_t (+ γ^{T−t}V(o_T))
+                if config.reward_to_go:
+                    weights = targets
+                weights = weights - values(batch.flat_obs)                           # Ψ_t − V_φ(s_t)
+            if config.normalize_advantages and len(weights) > 1:
+                weights = (weights - weights.mean()) / (weights.std() + 1e-8)
+            weights = torch.as_tensor(weights, dtype=torch.float32)
+
+            # 3. one Adam step on the pseudo-loss −mean(log π_θ(a_t|s_t) Ψ_t)
+            logp = policy.log_prob(obs, torch.as_tensor(batch.flat_actions))         # log π_θ(a_t|s_t)
+            loss = pg_loss(logp, weights)                                            # −mean(logp · Ψ)
+            _check_finite(loss, "policy pseudo-loss", config)
+            policy_opt.zero_grad()
+            loss.backward()
+            if config.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
+            policy_opt.step()
+            updates += 1
+
+            # 4. regress V_φ(s_t) on the reward-to-go targets
+            if value_net is not None:
+                v_loss = fit_value(value_net, value_opt, obs,
+                                   torch.as_tensor(targets, dtype=torch.float32),
+                                   config.value_iters, config.value_batch_size, generator)
+                _check_finite(torch.tensor(v_loss), "value loss", config)
+
+            recent = (recent + list(batch.returns))[-20:]
+            bar.set_postfix(ret=float(np.mean(recent)))
+            bar.update(min(batch.n_steps, config.total_steps - bar.n))
+    finally:
+        bar.close()
+        env.close()
+    wall = time.perf_counter() - start_time
+    stats = {"updates": updates, "env_steps": steps, "env_steps_incl_discarded": env_steps,
+             "steps_per_second": steps / wall if wall > 0 else float("nan")}
+    return TrainResult(agent=policy, history=history, config=config, wall_time=wall, stats=stats)

@@ -1,0 +1,369 @@
+r"""Running a policy in gymnasium environments: batches of complete episodes, and evaluation.
+
+Policy-gradient methods learn from trajectories $\tau = (s_0, a_0, r_0, s_1, a_1, r_1, \dots)$
+sampled with the current policy $\pi_\theta$. This module samples them fast and returns them
+in a form the chapters can index episode by episode:
+
+* :func:`make_vec_env` builds ``n_envs`` copies of an environment that step in lock-step
+  (a gymnasium ``SyncVectorEnv``), so that the policy network is called **once per vector
+  step for all copies** (batched inference) instead of once per environment step;
+* :func:`collect_episodes` runs a policy until it has a batch of **complete** episodes and
+  returns an :class:`EpisodeBatch`;
+* :func:`evaluate` plays episodes with the greedy (categorical) or mean (Gaussian) action and
+  returns their undiscounted returns (also exported as ``rlnotes.evaluate``).
+
+Why ``autoreset_mode=SAME_STEP``. A vector env resets a copy automatically when its episode
+ends. Gymnasium 1.x's default (``NEXT_STEP``) does it one call *later*: the step that ends
+an episode returns its last observation, and the *next* ``step(actions)`` ignores the action
+of that copy and returns the first observation of a new episode with reward 0 — a transition
+that never happened, which every algorithm would have to recognise and drop. With
+``SAME_STEP`` the step that ends an episode already resets the copy: it returns the new
+episode's first observation $o_0$ in ``obs[i]`` and puts the true last observation $o_T$ in
+``info["final_obs"][i]`` (with ``info["_final_obs"][i] = True``). Every transition returned
+is real, so an episode of length $T$ has exactly $T$ observations, actions and rewards; the
+final observation is kept in :attr:`EpisodeBatch.final_obs`, where algorithms that bootstrap
+at a time limit ($V(o_T)$ of a truncated episode) find it.
+
+Why complete episodes, and why some samples are dropped. REINFORCE weighs the log-likelihood
+of each action with returns that need the episode's end. :func:`collect_episodes` therefore
+decides *in advance* how much each copy collects — a fixed number of episodes per copy, or
+episodes until the copy has run a fixed number of steps (the episode under way at that moment
+is finished) — and never "the first ``n`` episodes to end", which would favour short
+episodes and bias every average taken over the batch. Copies that are done keep being
+stepped (a vector env steps all copies together) and those extra steps are discarded; their
+number is :attr:`EpisodeBatch.n_env_steps` minus :attr:`EpisodeBatch.n_steps`.
+
+Derived in {ref}`ch-score-function` (sampling trajectories) and used by
+:mod:`rlnotes.algos.reinforce`.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+__all__ = ["EpisodeBatch", "make_vec_env", "collect_episodes", "evaluate"]
+
+
+# --------------------------------------------------------------------------------------------
+# Environments
+# --------------------------------------------------------------------------------------------
+def _unknown_env_message(env_id, err):
+    ids = [str(k) for k in gym.registry.keys()]
+    close = difflib.get_close_matches(str(env_id), ids, n=5, cutoff=0.5)
+    if not close:  # try case-insensitively, e.g. "cartpole-v1"
+        lower = {i.lower(): i for i in ids}
+        close = [lower[c] for c in difflib.get_close_matches(str(env_id).lower(), list(lower), n=5, cutoff=0.5)]
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return (f"unknown environment id {env_id!r} ({err}).{hint} "
+            f"All ids: sorted(gymnasium.registry.keys()).")
+
+
+def make_vec_env(env_id, n_envs=8, seed=0, **make_kwargs):
+    r"""``n_envs`` copies of ``env_id`` stepping together, with same-step autoreset.
+
+    env_id:  a registered gymnasium id, e.g. ``"CartPole-v1"``.
+    n_envs:  number of copies $N$ (a positive integer).
+    seed:    copy $i$ is reset with ``seed + i``; the action and observation spaces are seeded
+             with ``seed`` too (so ``env.action_space.sample()`` repeats). None: no seeding.
+    make_kwargs: passed on to ``gymnasium.make`` (e.g. ``max_episode_steps=200``).
+
+    Returns a ``gymnasium.vector.SyncVectorEnv`` with
+    ``autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP`` (see the module docstring for
+    why), already reset. ``obs`` has shape (N, *obs_shape); ``step(actions)`` takes actions of
+    shape (N,) (discrete) or (N, act_dim) (continuous) and returns the 5-tuple
+    ``(obs, rewards, terminated, truncated, info)``; when copy $i$'s episode ends,
+    ``info["final_obs"][i]`` holds its last observation and ``obs[i]`` is already the first
+    observation of the next episode.
+    """
+    if not isinstance(n_envs, (int, np.integer)) or isinstance(n_envs, bool) or n_envs < 1:
+        raise ValueError(f"n_envs must be a positive integer, got {n_envs!r}")
+    if not isinstance(env_id, str):
+        raise TypeError(f"make_vec_env needs an environment id string such as 'CartPole-v1', got "
+                        f"{type(env_id).__name__}")
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as err:
+        raise ValueError(_unknown_env_message(env_id, err)) from None
+    env = gym.vector.SyncVectorEnv(
+        [lambda: gym.make(env_id, **make_kwargs) for _ in range(int(n_envs))],
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
+    if seed is not None:
+        env.action_space.seed(int(seed))
+        env.single_action_space.seed(int(seed))
+        env.observation_space.seed(int(seed))
+    env.reset(seed=None if seed is None else int(seed))
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# A batch of episodes
+# --------------------------------------------------------------------------------------------
+@dataclass
+class EpisodeBatch:
+    r"""Complete episodes collected by :func:`collect_episodes`.
+
+    Notation: $E$ episodes; episode $k$ has length $T_k$ (number of actions taken);
+    $T_\text{tot} = \sum_k T_k$. ``obs_shape`` is the env's single observation shape, e.g. (4,)
+    for CartPole; ``act_shape`` is () for discrete actions and (act_dim,) for continuous ones.
+
+    Per episode (lists of length $E$, in order of the copy that produced them, then time):
+
+    * ``obs[k]``: (T_k, *obs_shape) — $o_0, \dots, o_{T_k-1}$, the observation each action
+      was chosen from;
+    * ``actions[k]``: (T_k, *act_shape) — $a_0, \dots, a_{T_k-1}$ as sampled by the policy
+      (int64 for discrete actions; continuous ones unclipped, even if the env got them clipped);
+    * ``rewards[k]``: (T_k,) float64 — $r_0, \dots, r_{T_k-1}$, $r_t$ received after $a_t$.
+
+    Per episode (arrays of length $E$):
+
+    * ``terminated``: (E,) bool — the episode reached a terminal state (no future rewards);
+    * ``truncated``: (E,) bool — it was cut by a time limit (the state was not terminal);
+    * ``final_obs``: (E, *obs_shape) — $o_{T_k}$, the observation after the last action
+      (from ``info["final_obs"]``; needed to bootstrap $V(o_{T_k})$ after a truncation);
+    * ``env_index``: (E,) int — which copy of the vector env played it;
+    * ``lengths``: (E,) int — $T_k$;
+    * ``returns``: (E,) float — undiscounted returns $\sum_t r_t$.
+
+    Flat views, all episodes concatenated in the order above (length $T_\text{tot}$):
+
+    * ``flat_obs``: (T_tot, *obs_shape); ``flat_actions``: (T_tot, *act_shape);
+      ``flat_rewards``: (T_tot,);
+    * ``episode_index``: (T_tot,) int — the episode $k$ each step belongs to;
+    * ``time_index``: (T_tot,) int — the step's time $t$ within its episode.
+
+    Counters: ``n_steps`` $= T_\text{tot}$ (transitions kept); ``n_env_steps`` — steps the
+    vector env actually took (all copies), including those discarded after a copy was done.
+    """
+
+    obs: list
+    actions: list
+    rewards: list
+    terminated: np.ndarray
+    truncated: np.ndarray
+    final_obs: np.ndarray
+    env_index: np.ndarray
+    n_env_steps: int = 0
+    lengths: np.ndarray = field(init=False)
+    returns: np.ndarray = field(init=False)
+    flat_obs: np.ndarray = field(init=False)
+    flat_actions: np.ndarray = field(init=False)
+    flat_rewards: np.ndarray = field(init=False)
+    episode_index: np.ndarray = field(init=False)
+    time_index: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        if len(self.obs) == 0:
+            raise ValueError("an EpisodeBatch needs at least one episode")
+        self.lengths = np.array([len(r) for r in self.rewards], dtype=np.int64)
+        self.returns = np.array([float(np.sum(r)) for r in self.rewards])
+        self.flat_obs = np.concatenate(self.obs)
+        self.flat_actions = np.concatenate(self.actions)
+        self.flat_rewards = np.concatenate(self.rewards)
+        self.episode_index = np.repeat(np.arange(len(self.lengths)), self.lengths)
+        self.time_index = np.concatenate([np.arange(T) for T in self.lengths])
+
+    @property
+    def n_episodes(self) -> int:
+        """E, the number of episodes."""
+        return len(self.lengths)
+
+    @property
+    def n_steps(self) -> int:
+        r"""$T_\text{tot}$, the number of transitions in the batch."""
+        return int(self.lengths.sum())
+
+    def __len__(self):
+        return self.n_episodes
+
+    def __repr__(self):
+        return (f"EpisodeBatch({self.n_episodes} episodes, {self.n_steps} steps, "
+                f"mean return {self.returns.mean():.4g}, "
+                f"lengths {self.lengths.min()}..{self.lengths.max()})")
+
+
+# --------------------------------------------------------------------------------------------
+# Collecting episodes
+# --------------------------------------------------------------------------------------------
+def _check_agent(agent):
+    if not callable(getattr(agent, "act", None)):
+        raise TypeError(
+            f"the agent must have a method act(obs, deterministic=False) returning actions, got "
+            f"{type(agent).__name__} without one. Use a policy from rlnotes.policies "
+            f"(e.g. make_policy(env.observation_space, env.action_space)) or a TrainResult's "
+            f".agent; for a plain function f(obs) -> action, wrap it in a class with an act method.")
+
+
+def _check_policy_fits_env(agent, env):
+    from .policies import CategoricalPolicy, DiagGaussianPolicy
+
+    space = env.single_action_space
+    if isinstance(space, gym.spaces.Box) and isinstance(agent, CategoricalPolicy):
+        raise ValueError(
+            f"this environment has continuous actions ({space}) but the policy is a "
+            f"CategoricalPolicy, which picks one of finitely many actions. Use "
+            f"rlnotes.policies.DiagGaussianPolicy(obs_dim, act_dim), or let "
+            f"rlnotes.policies.make_policy(env.observation_space, env.action_space) choose.")
+    if isinstance(space, gym.spaces.Discrete) and isinstance(agent, DiagGaussianPolicy):
+        raise ValueError(
+            f"this environment has discrete actions ({space}) but the policy is a "
+            f"DiagGaussianPolicy, which outputs real vectors. Use "
+            f"rlnotes.policies.CategoricalPolicy(obs_dim, n_actions), or let "
+            f"rlnotes.policies.make_policy(env.observation_space, env.action_space) choose.")
+
+
+def _actions_for_env(actions, env):
+    """Check the agent's actions (N, *act_shape) against the action space; return what to send."""
+    space, N = env.single_action_space, env.num_envs
+    actions = np.asarray(actions)
+    if isinstance(space, gym.spaces.Discrete):
+        if actions.shape != (N,) or not np.issubdtype(actions.dtype, np.integer):
+            raise ValueError(
+                f"for {N} copies of an env with {space} actions the agent must return {N} integer "
+                f"actions, shape ({N},), got dtype {actions.dtype} and shape {actions.shape}. A "
+                f"continuous policy (DiagGaussianPolicy) does not fit a discrete env: use "
+                f"CategoricalPolicy or rlnotes.policies.make_policy(env.observation_space, "
+                f"env.action_space).")
+        return actions.astype(np.int64), actions.astype(np.int64)
+    if isinstance(space, gym.spaces.Box):
+        want = (N, *space.shape)
+        if actions.shape != want or not np.issubdtype(actions.dtype, np.floating):
+            raise ValueError(
+                f"for {N} copies of an env with continuous actions {space} the agent must return "
+                f"real actions of shape {want}, got dtype {actions.dtype} and shape "
+                f"{actions.shape}. A CategoricalPolicy does not fit a continuous env: use "
+                f"rlnotes.policies.DiagGaussianPolicy or rlnotes.policies.make_policy("
+                f"env.observation_space, env.action_space).")
+        sent = np.clip(actions, space.low, space.high).astype(space.dtype)
+        return actions, sent
+    raise ValueError(f"action space {space} is not supported: rlnotes handles Discrete and 1-D Box "
+                     f"action spaces")
+
+
+def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0, n_envs=8,
+                     deterministic=False):
+    r"""Run ``policy`` in a vector env and return a batch of complete episodes.
+
+    policy:     anything with ``act(obs, deterministic=False)`` taking a batch of observations
+                (N, *obs_shape) and returning N actions (a policy from :mod:`rlnotes.policies`).
+                It is called once per vector step, under ``torch.no_grad()``.
+    env_or_id:  an env id (a vector env with ``n_envs`` copies is made with
+                :func:`make_vec_env`), or a vector env made by :func:`make_vec_env` (reused:
+                training calls this once per batch on the same env).
+    n_episodes: collect exactly this many episodes: copy $i$ plays
+                ``n_episodes // N + (i < n_episodes % N)`` of them.
+    min_steps:  collect at least this many steps: every copy plays episodes until it has taken
+                ``ceil(min_steps / N)`` steps, finishing the episode under way.
+                With both given, a copy stops once both of its quotas are met. At least one is
+                required. The quotas are fixed before any episode is seen, so the batch is not
+                biased toward short episodes (see the module docstring).
+    seed:       the vector env is reset with ``reset(seed=seed)`` first (copy $i$ gets
+                ``seed + i``; copy $i$'s later episodes continue its own random stream). None:
+                ``reset()`` without a seed, continuing the env's random streams — use this for
+                the second and later batches of a training run.
+    deterministic: passed to ``policy.act`` (greedy/mean actions when True).
+
+    Returns an :class:`EpisodeBatch`. Actions come from ``policy.act``, so a stochastic policy
+    draws from torch's global random generator (seed it with ``rlnotes.seed_everything``).
+    """
+    _check_agent(policy)
+    if n_episodes is None and min_steps is None:
+        raise ValueError("collect_episodes needs a batch size: pass n_episodes=... (number of "
+                         "complete episodes) and/or min_steps=... (minimum number of steps)")
+    for name, value in (("n_episodes", n_episodes), ("min_steps", min_steps)):
+        if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
+                                  or value < 1):
+            raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+
+    if isinstance(env_or_id, str):
+        env = make_vec_env(env_or_id, n_envs=n_envs, seed=seed)
+    elif isinstance(env_or_id, gym.vector.VectorEnv):
+        env = env_or_id
+        mode = env.metadata.get("autoreset_mode")
+        if mode != gym.vector.AutoresetMode.SAME_STEP:
+            raise ValueError(
+                f"collect_episodes needs a vector env with autoreset_mode=SAME_STEP (got {mode}); "
+                f"make it with rlnotes.rollout.make_vec_env(env_id, n_envs, seed)")
+    elif isinstance(env_or_id, gym.Env):
+        raise TypeError("collect_episodes takes an env id or a vector env; for a single env made "
+                        "with gym.make, pass its id instead (e.g. env.spec.id) or use "
+                        "rlnotes.rollout.make_vec_env(env_id, n_envs=1)")
+    else:
+        raise TypeError(f"env_or_id must be an env id string or a gymnasium vector env, got "
+                        f"{type(env_or_id).__name__}")
+    _check_policy_fits_env(policy, env)
+
+    N = env.num_envs
+    if n_episodes is not None:
+        quota = np.array([n_episodes // N + (i < n_episodes % N) for i in range(N)])
+    else:
+        quota = np.zeros(N, dtype=np.int64)
+    t_min = 0 if min_steps is None else math.ceil(min_steps / N)   # steps each copy must take
+
+    obs, _ = env.reset(seed=None if seed is None else int(seed))
+    obs_buf, act_buf, rew_buf = [], [], []            # one (N, ...) array per vector step
+    start = np.zeros(N, dtype=np.int64)               # vector step at which copy i's episode began
+    done_count = np.zeros(N, dtype=np.int64)          # episodes copy i has finished
+    active = (quota > 0) | (t_min > 0)                # copy i is still recording
+    episodes = []                                     # (copy, start, end, terminated, final_obs)
+    t = 0
+    while active.any():
+        with torch.no_grad():
+            actions = policy.act(obs, deterministic=deterministic)
+        actions, sent = _actions_for_env(actions, env)
+        next_obs, rewards, terminated, truncated, info = env.step(sent)
+        obs_buf.append(obs)
+        act_buf.append(actions)
+        rew_buf.append(np.asarray(rewards, dtype=np.float64))
+        t += 1
+        for i in np.flatnonzero((terminated | truncated) & active):
+            # SAME_STEP autoreset: next_obs[i] already starts a new episode, o_T is in final_obs
+            episodes.append((i, start[i], t, bool(terminated[i]), info["final_obs"][i]))
+            done_count[i] += 1
+            start[i] = t
+            if done_count[i] >= quota[i] and t >= t_min:
+                active[i] = False
+        obs = next_obs
+
+    episodes.sort(key=lambda e: (e[0], e[1]))         # by copy, then time
+    O, A, R = np.stack(obs_buf), np.stack(act_buf), np.stack(rew_buf)   # (t, N, ...)
+    return EpisodeBatch(
+        obs=[O[s:e, i] for i, s, e, _, _ in episodes],
+        actions=[A[s:e, i] for i, s, e, _, _ in episodes],
+        rewards=[R[s:e, i] for i, s, e, _, _ in episodes],
+        terminated=np.array([term for *_, term, _ in episodes], dtype=bool),
+        truncated=np.array([not term for *_, term, _ in episodes], dtype=bool),
+        final_obs=np.stack([np.asarray(f) for *_, f in episodes]),
+        env_index=np.array([i for i, *_ in episodes], dtype=np.int64),
+        n_env_steps=t * N,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------
+def evaluate(agent, env_id, n_episodes=10, seed=0, n_envs=None):
+    r"""Undiscounted returns $\sum_t r_t$ of ``n_episodes`` episodes played greedily.
+
+    agent:      anything with ``act(obs, deterministic=True)`` (a policy, or a TrainResult's
+                ``.agent``); with ``deterministic=True`` a categorical policy takes
+                $\arg\max_a \pi(a|s)$ and a Gaussian policy its mean $\mu_\theta(s)$.
+    env_id:     a gymnasium id, e.g. ``"CartPole-v1"``, or a vector env from :func:`make_vec_env`.
+    n_episodes: number of episodes; seed: the env seed. With the default ``n_envs`` (one
+                copy per episode, at most 16) episode $k$ starts from
+                ``reset(seed=seed + k)`` — the same episodes for every agent evaluated.
+    Returns a float array of shape (n_episodes,).
+    """
+    _check_agent(agent)
+    if not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    if n_envs is None:
+        n_envs = min(int(n_episodes), 16)
+    batch = collect_episodes(agent, env_id, n_episodes=int(n_episodes), seed=seed, n_envs=n_envs,
+                             deterministic=True)
+    return batch.returns

@@ -1,0 +1,65 @@
+"""python -m rlnotes: train and bench, run as a reader would (subprocess)."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from rlnotes.bench import ALGOS, learning_curve
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ, RLNOTES_PROGRESS="text", OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "rlnotes", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300)
+
+
+def test_bench_writes_json_csv_and_png(tmp_path):
+    out = tmp_path / "results"
+    proc = run("bench", "reinforce", "--seeds", "0", "--steps", "3000", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "solved 0/1 seeds" in proc.stdout or "solved 1/1 seeds" in proc.stdout
+    assert "median wall" in proc.stdout and "env steps" in proc.stdout
+
+    summary = json.loads((out / "reinforce.json").read_text())
+    assert summary["algo"] == "reinforce" and summary["env_id"] == "CartPole-v1"
+    assert summary["threshold"] == 475.0 and summary["n_seeds"] == 1
+    for key in ("platform", "cpu_model", "cpu_cores", "torch", "gymnasium", "numpy",
+                "torch_threads", "date"):
+        assert key in summary["machine"], key
+    assert summary["machine"]["torch_threads"] == 1
+    (row,) = summary["seeds"]
+    assert row["seed"] == 0 and 3000 <= row["env_steps"] < 6000
+    assert len(row["eval_returns"]) == 10 and row["eval_mean"] == np.mean(row["eval_returns"])
+    assert row["solved"] == (row["eval_mean"] >= 475) and row["wall_seconds"] > 0
+    assert row["history"][-1][0] == row["env_steps"] and row["config"]["total_steps"] == 3000
+
+    with open(out / "reinforce.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1 and rows[0]["seed"] == "0" and rows[0]["solved"] in ("yes", "no")
+    assert float(rows[0]["eval_mean"]) == row["eval_mean"]
+    assert (out / "reinforce.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_prints_progress_and_the_final_evaluation():
+    proc = run("train", "reinforce", "--env", "CartPole-v1", "--seed", "1", "--steps", "2000")
+    assert proc.returncode == 0, proc.stderr
+    assert "steps" in proc.stdout and "greedy evaluation over 10 episodes" in proc.stdout
+
+
+def test_unknown_algorithm_is_refused():
+    proc = run("bench", "sarsa-lambda", "--seeds", "0")
+    assert proc.returncode != 0 and "reinforce" in proc.stderr + proc.stdout
+
+
+def test_learning_curve_averages_seeds_on_a_common_grid():
+    h1 = [(10, 1.0, 0.1), (20, 1.0, 0.2), (30, 1.0, 0.3)]
+    h2 = [(10, 3.0, 0.1), (20, 3.0, 0.2), (40, 3.0, 0.4)]
+    grid, mean, std = learning_curve([h1, h2], x="steps", n_points=5, window=1)
+    np.testing.assert_allclose(grid, [10, 15, 20, 25, 30])            # up to the shortest run
+    np.testing.assert_allclose(mean, 2.0) and np.testing.assert_allclose(std, 1.0)
+    assert set(ALGOS["reinforce"][1:]) == {"CartPole-v1", 475.0}

@@ -1,0 +1,208 @@
+"""rlnotes.rollout: episodes from vector envs against a plain single-env loop."""
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import rlnotes
+from rlnotes.policies import CategoricalPolicy, DiagGaussianPolicy
+from rlnotes.rollout import EpisodeBatch, collect_episodes, evaluate, make_vec_env
+
+
+class HashAgent:
+    """Deterministic but erratic: the action is a hash of the observation (varied episode lengths)."""
+
+    def act(self, obs, deterministic=False):
+        obs = np.asarray(obs)
+        return (np.floor(np.abs(obs[..., 0] + obs[..., 1]) * 1e4) % 2).astype(np.int64)
+
+
+class Balancer:
+    """A decent hand-written CartPole controller: push toward the side the pole falls to."""
+
+    def act(self, obs, deterministic=False):
+        obs = np.asarray(obs)
+        return (obs[..., 2] + 0.5 * obs[..., 3] > 0).astype(np.int64)
+
+
+def plain_loop(agent, env_id, seed, n_episodes, **make_kwargs):
+    """The textbook loop: one env, reset(seed=...) once, then reset() between episodes."""
+    env = gym.make(env_id, **make_kwargs)
+    episodes = []
+    obs, _ = env.reset(seed=seed)
+    for _ in range(n_episodes):
+        O, A, R = [], [], []
+        while True:
+            a = agent.act(obs[None])[0]
+            O.append(obs)
+            A.append(a)
+            obs, r, term, trunc, _ = env.step(a)
+            R.append(r)
+            if term or trunc:
+                episodes.append((np.array(O), np.array(A), np.array(R), term, trunc, obs))
+                obs, _ = env.reset()
+                break
+    return episodes
+
+
+def assert_same_episodes(batch, reference):
+    assert batch.n_episodes == len(reference)
+    for k, (O, A, R, term, trunc, final) in enumerate(reference):
+        np.testing.assert_array_equal(batch.obs[k], O)
+        np.testing.assert_array_equal(batch.actions[k], A)
+        np.testing.assert_array_equal(batch.rewards[k], R)
+        assert batch.terminated[k] == term and batch.truncated[k] == trunc
+        np.testing.assert_array_equal(batch.final_obs[k], final)
+
+
+def test_episodes_equal_a_plain_single_env_loop():
+    agent = HashAgent()
+    batch = collect_episodes(agent, "CartPole-v1", n_episodes=7, seed=3, n_envs=3)
+    assert list(batch.env_index) == [0, 0, 0, 1, 1, 2, 2]           # 7 = 3 + 2 + 2
+    reference = []
+    for i, n in enumerate([3, 2, 2]):                                # copy i is seeded seed + i
+        reference += plain_loop(agent, "CartPole-v1", 3 + i, n)
+    assert_same_episodes(batch, reference)
+    assert len(set(batch.lengths.tolist())) > 3                      # the lengths really vary
+
+
+def test_truncated_episodes_keep_their_true_final_observation():
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=5, max_episode_steps=30)
+    batch = collect_episodes(Balancer(), env, n_episodes=4, seed=5)
+    assert batch.truncated.all() and not batch.terminated.any()
+    assert (batch.lengths == 30).all()
+    reference = (plain_loop(Balancer(), "CartPole-v1", 5, 2, max_episode_steps=30)
+                 + plain_loop(Balancer(), "CartPole-v1", 6, 2, max_episode_steps=30))
+    assert_same_episodes(batch, reference)
+    # the final observation is o_T, not the reset observation of the next episode
+    assert not np.allclose(batch.final_obs[0], batch.obs[1][0])
+
+
+def test_no_fake_transitions_with_same_step_autoreset():
+    torch.manual_seed(0)
+    policy = CategoricalPolicy(4, 2)
+    batch = collect_episodes(policy, "CartPole-v1", min_steps=3000, seed=0, n_envs=8)
+    for k in range(batch.n_episodes):
+        T = batch.lengths[k]
+        assert len(batch.obs[k]) == len(batch.actions[k]) == len(batch.rewards[k]) == T
+        # CartPole pays +1 per step, so a fake reset transition (reward 0) would show up here
+        assert batch.returns[k] == T
+    assert (batch.terminated ^ batch.truncated).all()
+    # flat views
+    assert batch.flat_obs.shape == (batch.n_steps, 4)
+    assert batch.flat_actions.shape == (batch.n_steps,) and batch.flat_actions.dtype == np.int64
+    np.testing.assert_array_equal(np.bincount(batch.episode_index), batch.lengths)
+    k, t = batch.episode_index[-5], batch.time_index[-5]
+    np.testing.assert_array_equal(batch.flat_obs[-5], batch.obs[k][t])
+
+
+def test_min_steps_finishes_the_episode_under_way_and_nothing_more():
+    torch.manual_seed(1)
+    N, min_steps = 4, 1000
+    batch = collect_episodes(CategoricalPolicy(4, 2), "CartPole-v1", min_steps=min_steps, seed=1, n_envs=N)
+    t_min = math.ceil(min_steps / N)
+    assert batch.n_steps >= min_steps
+    for i in range(N):
+        lengths = batch.lengths[batch.env_index == i]
+        assert lengths.sum() >= t_min > lengths[:-1].sum()         # last episode started before t_min
+    assert batch.n_env_steps >= batch.n_steps
+
+
+def test_same_seed_same_batch_and_first_observation_comes_from_reset():
+    def run():
+        torch.manual_seed(0)
+        return collect_episodes(CategoricalPolicy(4, 2), "CartPole-v1", n_episodes=5, seed=11, n_envs=2)
+    a, b = run(), run()
+    np.testing.assert_array_equal(a.flat_obs, b.flat_obs)
+    np.testing.assert_array_equal(a.flat_actions, b.flat_actions)
+    first, _ = gym.make("CartPole-v1").reset(seed=11)
+    np.testing.assert_array_equal(a.obs[0][0], first)
+
+
+class CountEnv(gym.Env):
+    """4 steps; reward = action; a known return for any fixed action."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Discrete(3)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.np_random.uniform(-1, 1, 2).astype(np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.zeros(2, np.float32), float(action), self.t >= 4, False, {}
+
+
+class ReachEnv(CountEnv):
+    """Continuous 1-D action in [-1, 1]; reward = the (clipped) action."""
+
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def step(self, action):
+        assert -1.0 <= action[0] <= 1.0
+        return super().step(float(action[0]))
+
+
+gym.register("rlnotes-test/Count-v0", entry_point=CountEnv)
+gym.register("rlnotes-test/Reach-v0", entry_point=ReachEnv)
+
+
+class FixedAgent:
+    def __init__(self, greedy, explore):
+        self.greedy, self.explore = greedy, explore
+
+    def act(self, obs, deterministic=False):
+        return np.full(len(obs), self.greedy if deterministic else self.explore, dtype=np.int64)
+
+
+def test_evaluate_returns_the_known_greedy_returns():
+    returns = evaluate(FixedAgent(greedy=2, explore=0), "rlnotes-test/Count-v0", n_episodes=7)
+    assert returns.shape == (7,)
+    np.testing.assert_array_equal(returns, 8.0)                     # 4 steps x reward 2
+    assert rlnotes.evaluate is evaluate
+
+
+def test_evaluate_episode_k_uses_seed_plus_k_and_matches_a_plain_loop():
+    returns = evaluate(HashAgent(), "CartPole-v1", n_episodes=5, seed=100)
+    expected = [plain_loop(HashAgent(), "CartPole-v1", 100 + k, 1)[0][2].sum() for k in range(5)]
+    np.testing.assert_array_equal(returns, expected)
+
+
+def test_continuous_actions_are_clipped_for_the_env_but_stored_as_sampled():
+    class Big:
+        def act(self, obs, deterministic=False):
+            return np.full((len(obs), 1), 3.0, dtype=np.float32)
+    batch = collect_episodes(Big(), "rlnotes-test/Reach-v0", n_episodes=2, n_envs=2)
+    np.testing.assert_array_equal(batch.returns, 4.0)              # the env saw a = 1
+    assert batch.flat_actions.shape == (8, 1) and (batch.flat_actions == 3.0).all()
+    torch.manual_seed(0)
+    gauss = collect_episodes(DiagGaussianPolicy(2, 1), "rlnotes-test/Reach-v0", n_episodes=3, n_envs=2)
+    assert gauss.actions[0].shape == (4, 1)
+
+
+def test_errors_name_the_fix():
+    with pytest.raises(ValueError, match="CartPole-v1"):
+        make_vec_env("CartPol-v1")
+    with pytest.raises(TypeError, match="act"):
+        collect_episodes(object(), "CartPole-v1", n_episodes=1)
+    with pytest.raises(ValueError, match="n_episodes.*min_steps"):
+        collect_episodes(HashAgent(), "CartPole-v1")
+    with pytest.raises(ValueError, match="positive integer"):
+        collect_episodes(HashAgent(), "CartPole-v1", n_episodes=0)
+    with pytest.raises(ValueError, match="DiagGaussianPolicy.*make_policy"):
+        collect_episodes(CategoricalPolicy(3, 2), "Pendulum-v1", n_episodes=1)
+    with pytest.raises(ValueError, match="CategoricalPolicy"):
+        collect_episodes(DiagGaussianPolicy(4, 1), "CartPole-v1", n_episodes=1)
+    with pytest.raises(ValueError, match="make_policy"):                 # any agent, wrong actions
+        collect_episodes(HashAgent(), "Pendulum-v1", n_episodes=1)
+    next_step = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync")
+    with pytest.raises(ValueError, match="SAME_STEP.*make_vec_env"):
+        collect_episodes(HashAgent(), next_step, n_episodes=1)
+    with pytest.raises(ValueError, match="at least one episode"):
+        EpisodeBatch([], [], [], np.zeros(0, bool), np.zeros(0, bool), np.zeros((0, 4)), np.zeros(0, int))
