@@ -15,3 +15,6 @@ here, e.g. ``from rlnotes.exercises import check_bellman_backup``.
 """
 from .core import Hint, NotAttempted, Verdict, as_array, call, checker  # noqa: F401
 from .mdps import *  # noqa: F401,F403
+from .score_function import *  # noqa: F401,F403
+from .policies import *  # noqa: F401,F403
+from .variance_reduction import *  # noqa: F401,F403

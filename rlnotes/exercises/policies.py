@@ -1,0 +1,349 @@
+r"""Checkers for the exercises of the chapter "Policies" (book/policies.ipynb, {ref}`ch-policies`).
+
+(a) ``diag_gaussian_log_likelihood(mean, log_std, action)``: the closed-form log-likelihood of a
+    diagonal Gaussian policy, eq. {eq}`eq-diag-gaussian-logp`, one value per action;
+(b) ``categorical_log_likelihood(logits, actions)``: $\log \pi_\theta(a \mid s)$ by indexing the
+    log-softmax of the logits, eq. {eq}`eq-categorical-logp`;
+(c) ``diag_gaussian_sample(mean, log_std)``: a sample $a = \mu + \sigma \odot z$,
+    $z \sim \mathcal N(0, I)$, through which gradients flow to ``mean`` and ``log_std``.
+
+The references are ``torch.distributions`` (independent of ``rlnotes.policies``, which is
+tested against the same distributions). Each typical mistake is simulated here and recognised
+by comparing the reader's answer with the mistake's answer, as in the other chapters' checkers.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from rlnotes.exercises.core import Hint, call, checker
+
+__all__ = ["check_diag_gaussian_log_likelihood", "check_categorical_log_likelihood",
+           "check_diag_gaussian_sample"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _fmt(x) -> str:
+    return np.format_float_positional(float(x), precision=4, trim="-")
+
+
+def _numpy(value, shape, what, case):
+    """The reader's answer as a float64 numpy array of ``shape`` (torch or numpy), or a Hint."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().to(torch.float64).numpy()
+    if np.shape(value) != tuple(shape):
+        raise Hint(f"{what} should have shape {tuple(shape)} ({case}), got {np.shape(value)}")
+    return np.asarray(value, dtype=float) if np.ndim(value) else np.asarray(float(value))
+
+
+def _close(a, b, atol=1e-5, rtol=1e-5):
+    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=atol, rtol=rtol))
+
+
+def _first_diff(a, b, atol=1e-5, rtol=1e-5):
+    a, b = np.atleast_1d(a), np.atleast_1d(b)
+    diff = np.flatnonzero(~np.isclose(a, b, atol=atol, rtol=rtol))
+    return int(diff[0]) if diff.size else 0
+
+
+def _diagnose(answer, expected, mistakes, what, case, atol=1e-5, rtol=1e-5):
+    """Raise a Hint unless ``answer`` ≈ ``expected``; name the first mistake that reproduces it.
+
+    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
+    """
+    if _close(answer, expected, atol, rtol):
+        return
+    i = _first_diff(answer, expected, atol, rtol)
+    got, want = np.atleast_1d(answer)[i], np.atleast_1d(expected)[i]
+    where = f" for entry {i}" if np.ndim(expected) else ""
+    for wrong, mistake, fix in mistakes:
+        wrong = np.asarray(wrong, dtype=float)
+        if _close(answer, wrong, atol, rtol) and not _close(wrong, expected, atol, rtol):
+            raise Hint(f"{mistake}: expected {_fmt(want)}, got {_fmt(got)}{where} ({case}). {fix}")
+    raise Hint(f"{what} is wrong{where} ({case}): expected {_fmt(want)}, got {_fmt(got)}.")
+
+
+# ----------------------------------------------------- (a) diagonal Gaussian log-likelihood
+def _gaussian_cases():
+    """(description, mean, log_std, action) as float64 tensors."""
+    g = torch.Generator().manual_seed(0)
+
+    def randn(*shape, scale=1.0):
+        return scale * torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    mean = randn(5, 2)
+    log_std = torch.tensor([-0.7, 0.4], dtype=torch.float64)
+    return [
+        ("a batch of 5 two-dimensional actions, log_std of shape (2,) shared by the batch",
+         mean, log_std, mean + log_std.exp() * randn(5, 2, scale=1.5)),
+        ("a single 3-dimensional action without a batch dimension",
+         torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64),
+         torch.tensor([0.2, -0.3, 0.9], dtype=torch.float64),
+         torch.tensor([1.1, -2.0, 0.3], dtype=torch.float64)),
+        ("a batch of 4 one-dimensional actions (shape (4, 1)), one log_std per state",
+         randn(4, 1), torch.tensor([[0.3], [-1.2], [0.0], [0.8]], dtype=torch.float64),
+         randn(4, 1, scale=2.0)),
+        ("a batch of 3 four-dimensional actions with positive log_std",
+         randn(3, 4), torch.tensor([0.3, 0.6, 0.9, 1.2], dtype=torch.float64),
+         randn(3, 4, scale=3.0)),
+    ]
+
+
+def _gaussian_reference(mean, log_std, action):
+    dist = torch.distributions.Normal(mean, log_std.exp())
+    return torch.distributions.Independent(dist, 1).log_prob(action).numpy()
+
+
+def _gaussian_mistakes(mean, log_std, action):
+    """(answer of the mistake, what it is, how to fix it) for the typical mistakes."""
+    m, ls, a = (x.numpy() for x in torch.broadcast_tensors(mean, log_std, action))
+    k = m.shape[-1]
+    sigma = np.exp(ls)
+    z2 = ((a - m) / sigma) ** 2
+    right = z2 + 2 * ls + _LOG_2PI
+
+    def total(terms):
+        return -0.5 * terms.sum(axis=-1)
+
+    with np.errstate(all="ignore"):
+        log_std_as_sigma = total(((a - m) / ls) ** 2 + 2 * np.log(np.abs(ls)) + _LOG_2PI)
+    out = [
+        (-total(right), "sign error: your log-likelihood has the wrong sign",
+         "The formula starts with −½: log π(a|s) = −½ Σ_i [((a_i − μ_i)/σ_i)² + 2 log σ_i + log 2π]."),
+        (total(z2 + 2 * ls), "you forgot the log 2π term",
+         "Each action dimension contributes its own normalising constant: add log(2π) inside the sum "
+         "(k log 2π in total for a k-dimensional action)."),
+        (total(z2 + 2 * ls) - 0.5 * _LOG_2PI, "you added log 2π once instead of once per action "
+         "dimension", f"The sum over the k = {k} dimensions contains log 2π k times."),
+        (total(((a - m) / sigma ** 2) ** 2 + 2 * ls + _LOG_2PI),
+         "you divided (a − μ) by the variance σ² instead of the standard deviation σ",
+         "Standardise with σ = exp(log_std): ((a − μ)/σ)²."),
+        (total((a - m) ** 2 / sigma + 2 * ls + _LOG_2PI),
+         "you divided (a − μ)² by σ instead of by σ²", "The quadratic term is ((a − μ)/σ)² = (a − μ)²/σ²."),
+        (total((a - m) / sigma + 2 * ls + _LOG_2PI), "you forgot to square (a − μ)/σ",
+         "The quadratic term is ((a − μ)/σ)²."),
+        (total(z2 + ls + _LOG_2PI), "you forgot the factor 2 in front of log σ",
+         "The density has 1/σ (not 1/√σ): −½ · 2 log σ = −log σ, so the term inside the sum is 2 log σ."),
+        (total(z2 + 2 * sigma + _LOG_2PI), "you used σ where log σ belongs",
+         "The term inside the sum is 2 log σ_i, and log σ_i is log_std itself: no exp there."),
+        (total(z2 + np.log(2 * ls) + _LOG_2PI) if (ls > 0).all() else np.full(m.shape[:-1], np.nan),
+         "you took the log of 2 log σ", "log σ is log_std itself: the term is simply 2 * log_std."),
+        (log_std_as_sigma, "you used log_std as if it were σ",
+         "log_std holds log σ: the standard deviation is σ = exp(log_std), and log σ = log_std."),
+        (-(right).sum(axis=-1), "you forgot the factor ½ in front of the sum",
+         "log π(a|s) = −½ Σ_i [...]; each term comes from log of exp(−((a − μ)/σ)²/2) / (σ√(2π))."),
+        (total(right) / k, "you averaged over the action dimensions instead of summing",
+         "The dimensions are independent, so their log-densities add up: sum over the last axis."),
+    ]
+    return out
+
+
+@checker
+def check_diag_gaussian_log_likelihood(fn):
+    r"""Exercise: ``fn(mean, log_std, action)`` $= -\tfrac12 \sum_i [((a_i-\mu_i)/\sigma_i)^2
+    + 2\log\sigma_i + \log 2\pi]$, summed over the last dimension."""
+    for case, mean, log_std, action in _gaussian_cases():
+        expected = _gaussian_reference(mean, log_std, action)
+        answer = call(fn, mean.clone(), log_std.clone(), action.clone())
+        full = torch.broadcast_shapes(mean.shape, log_std.shape, action.shape)
+        shape = np.shape(answer.detach() if isinstance(answer, torch.Tensor) else answer)
+        if shape == tuple(full) and full[-1] > 1:
+            raise Hint(f"your answer has shape {tuple(full)}, one value per action dimension ({case}). "
+                       f"The log-likelihood of an action is the sum over its dimensions: sum over the "
+                       f"last axis, giving shape {expected.shape}.")
+        if shape == () and expected.shape != ():
+            raise Hint(f"your answer is a single number ({case}); return one log-likelihood per action, "
+                       f"shape {expected.shape}: sum over the last axis only, not over the batch.")
+        value = _numpy(answer, expected.shape, "the log-likelihood", case)
+        if not np.all(np.isfinite(value)):
+            raise Hint(f"your log-likelihood contains NaN or inf ({case}): did you use log_std as if it "
+                       f"were σ, e.g. torch.log(log_std)? log_std is often negative; σ = exp(log_std) "
+                       f"and log σ is log_std itself.")
+        _diagnose(value, expected, _gaussian_mistakes(mean, log_std, action), "the log-likelihood", case)
+    return ("diag_gaussian_log_likelihood equals torch.distributions' Normal log-density summed over "
+            "the action dimensions, for batched and single actions, k = 1 to 4, shared and per-state "
+            "log σ.")
+
+
+# ------------------------------------------------------- (b) categorical log-likelihood
+def _categorical_cases():
+    """(description, logits float32 (B, A), actions int64 (B,))."""
+    g = torch.Generator().manual_seed(1)
+    return [
+        ("a batch of 6 states with 4 actions",
+         2.0 * torch.randn(6, 4, generator=g), torch.tensor([0, 3, 1, 2, 2, 0])),
+        ("a batch of 3 states with 5 actions whose logits are all around +40",
+         40.0 + torch.randn(3, 5, generator=g), torch.tensor([4, 0, 2])),
+        ("extreme logits: [0, -200, 5] and [-150, 150, 0] (a confident policy)",
+         torch.tensor([[0.0, -200.0, 5.0], [-150.0, 150.0, 0.0]]), torch.tensor([1, 0])),
+    ]
+
+
+def _categorical_mistakes(logits, actions):
+    rows = torch.arange(len(actions))
+    lg = logits.double()
+    pick = lambda x: x[rows, actions].numpy()  # noqa: E731 - one entry per row
+    return [
+        (pick(torch.softmax(lg, -1)), "you returned the probability π(a|s), not its logarithm",
+         "Take the log: use torch.log_softmax(logits, dim=-1) and index it with the actions."),
+        (pick(torch.log_softmax(lg, 0)), "you normalised over the batch (dim=0) instead of over the "
+         "actions", "The softmax runs over the last axis, the actions: torch.log_softmax(logits, dim=-1)."),
+        (pick(lg), "you forgot to normalise: raw logits are not log-probabilities",
+         "Subtract logsumexp over the actions, i.e. use torch.log_softmax(logits, dim=-1)."),
+        (pick(lg - lg.exp().sum(-1, keepdim=True)), "you subtracted Σ exp(logits) instead of its log",
+         "log softmax(x)_a = x_a − log Σ_b exp(x_b) = x_a − logsumexp(x)."),
+        (-pick(torch.log_softmax(lg, -1)), "sign error: you returned −log π(a|s)",
+         "A log-probability is ≤ 0: drop the minus sign."),
+    ]
+
+
+@checker
+def check_categorical_log_likelihood(fn):
+    r"""Exercise: ``fn(logits, actions)`` $= \log \mathrm{softmax}(\text{logits})_{a}$ per row, shape (B,)."""
+    for case, logits, actions in _categorical_cases():
+        B, A = logits.shape
+        expected = torch.log_softmax(logits.double(), -1)[torch.arange(B), actions].numpy()
+        answer = call(fn, logits.clone(), actions.clone())
+        shape = np.shape(answer.detach() if isinstance(answer, torch.Tensor) else answer)
+        if shape == (B, A):
+            raise Hint(f"your answer has shape (B, A) = {(B, A)} ({case}): that is log π(·|s) for every "
+                       f"action. Pick the entry of the action taken in each row: "
+                       f"logp[torch.arange(B), actions] or logp.gather(-1, actions[:, None]).squeeze(-1).")
+        if shape == (B, B):
+            raise Hint(f"your answer has shape (B, B) = {(B, B)} ({case}): logp[:, actions] takes every "
+                       f"action of the batch in every row. Pair row i with actions[i]: "
+                       f"logp[torch.arange(B), actions].")
+        value = _numpy(answer, (B,), "the log-likelihood", case)
+        if np.any(np.isneginf(value)) and np.all(np.isfinite(expected)):
+            i = int(np.flatnonzero(np.isneginf(value))[0])
+            raise Hint(f"your log-likelihood is -inf for entry {i} ({case}) where the right value is "
+                       f"{_fmt(expected[i])}: log(softmax(logits)) underflows, since the probability "
+                       f"exp({_fmt(expected[i])}) rounds to 0 in float32. Compute it in log space with "
+                       f"torch.log_softmax(logits, dim=-1) = logits − logsumexp(logits).")
+        if not np.all(np.isfinite(value)):
+            raise Hint(f"your log-likelihood contains NaN or inf ({case}): exp(logits) overflows for "
+                       f"large logits. Use torch.log_softmax(logits, dim=-1), which subtracts the "
+                       f"largest logit first.")
+        _diagnose(value, expected, _categorical_mistakes(logits, actions), "the log-likelihood", case,
+                  atol=1e-4, rtol=1e-5)
+    return ("categorical_log_likelihood equals log softmax(logits)[a] on a batch, on large shifted "
+            "logits and on extreme logits where log(softmax) would give -inf.")
+
+
+# ----------------------------------------------------- (c) reparameterised Gaussian sample
+_N_SAMPLES = 20_000
+_SE_TOL = 5.0   # tolerance in standard errors: a right answer fails with probability < 1e-5
+
+
+def _sample_moments_hint(a, mu, log_std, case):
+    """Compare per-dimension sample mean and std with μ and σ = exp(log_std); raise a Hint if off."""
+    N = a.shape[0]
+    sigma = np.exp(log_std)
+    m, s = a.mean(axis=0), a.std(axis=0, ddof=1)
+    mean_ok = np.abs(m - mu) <= _SE_TOL * sigma / np.sqrt(N)
+    var_ok = np.abs(s ** 2 - sigma ** 2) <= _SE_TOL * sigma ** 2 * np.sqrt(2.0 / (N - 1))
+    if mean_ok.all() and var_ok.all():
+        return
+    if np.all(s < 1e-12):
+        if np.allclose(a[0], mu):
+            raise Hint(f"your sample is the mean itself, with no noise ({case}). Add σ ⊙ z with "
+                       f"σ = exp(log_std) and z = torch.randn_like(mean).")
+        raise Hint(f"every row of your sample is the same ({case}): one z was drawn for the whole "
+                   f"batch. z must have the shape of mean: z = torch.randn_like(mean).")
+
+    def scale_is(target):
+        return np.all(np.abs(s - target) <= _SE_TOL * target / np.sqrt(2.0 * (N - 1)) + 1e-12)
+
+    i = int(np.flatnonzero(~(mean_ok & var_ok))[0])
+    summary = (f"dimension {i}: sample mean {_fmt(m[i])} (μ = {_fmt(mu[i])}), sample std {_fmt(s[i])} "
+               f"(σ = {_fmt(sigma[i])})")
+    if not mean_ok.all() and np.all(np.abs(m) <= _SE_TOL * s / np.sqrt(N)):
+        raise Hint(f"your samples are centred at 0, not at the mean ({summary}; {case}). "
+                   f"Add the mean: a = mean + σ ⊙ z.")
+    if scale_is(np.abs(log_std)):
+        raise Hint(f"you used log_std as the standard deviation ({summary}; {case}). "
+                   f"Scale z by σ = exp(log_std).")
+    if scale_is(sigma ** 2):
+        raise Hint(f"you scaled z by the variance σ² instead of σ ({summary}; {case}). "
+                   f"Use σ = exp(log_std), not exp(2 * log_std).")
+    if scale_is(np.sqrt(sigma)):
+        raise Hint(f"you scaled z by √σ = exp(log_std / 2) ({summary}; {case}). log_std is log σ, "
+                   f"so σ = exp(log_std).")
+    if not var_ok.all() and scale_is(np.ones_like(sigma)):
+        raise Hint(f"your samples have standard deviation 1 ({summary}; {case}): scale z by "
+                   f"σ = exp(log_std).")
+    raise Hint(f"the sample moments do not match N(μ, σ²) ({summary}; {case}, {N} samples; "
+               f"tolerance {_SE_TOL:g} standard errors).")
+
+
+@checker
+def check_diag_gaussian_sample(fn):
+    r"""Exercise: ``fn(mean, log_std)`` returns $\mu + \sigma \odot z$, $z \sim \mathcal N(0, I)$, shaped
+    like ``mean``, with gradients flowing to ``mean`` and ``log_std`` (the reparameterisation)."""
+    # a single action: the shape must follow mean
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        single = call(fn, torch.tensor([0.5, -1.0]), torch.tensor([0.0, -1.0]))
+    if not isinstance(single, torch.Tensor):
+        raise Hint(f"return a torch tensor (got {type(single).__name__}): a sample kept in torch "
+                   f"carries the gradient with respect to mean and log_std.")
+    if tuple(single.shape) != (2,):
+        raise Hint(f"for a mean of shape (2,) your sample has shape {tuple(single.shape)}; it should "
+                   f"have the shape of mean.")
+
+    case = f"{_N_SAMPLES} rows of a 3-dimensional Gaussian, mean of shape ({_N_SAMPLES}, 3), log_std (3,)"
+    mu = np.array([0.5, -1.0, 2.0])
+    log_std_np = np.array([-0.5, 0.4, 1.0])
+    mean_leaf = torch.tensor(mu, requires_grad=True)
+    log_std = torch.tensor(log_std_np, requires_grad=True)
+    mean = mean_leaf.expand(_N_SAMPLES, 3)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        out = call(fn, mean, log_std)
+    if not isinstance(out, torch.Tensor):
+        raise Hint(f"return a torch tensor (got {type(out).__name__}), so that gradients can flow.")
+    a = _numpy(out, (_N_SAMPLES, 3), "your sample", case)
+    if not np.all(np.isfinite(a)):
+        raise Hint(f"your sample contains NaN or inf ({case}).")
+    _sample_moments_hint(a, mu, log_std_np, case)
+
+    corr = np.corrcoef(a, rowvar=False)
+    off = np.abs(corr[np.triu_indices(3, 1)])
+    if np.any(off > _SE_TOL / np.sqrt(_N_SAMPLES)):
+        i, j = [(i, j) for i in range(3) for j in range(i + 1, 3)][int(np.argmax(off))]
+        if off.max() > 0.99:
+            raise Hint(f"dimensions {i} and {j} of your sample move together (correlation "
+                       f"{_fmt(corr[i, j])}): all dimensions share one z. Draw an independent z_i for "
+                       f"each dimension, z = torch.randn_like(mean).")
+        raise Hint(f"dimensions {i} and {j} of your sample are correlated ({_fmt(corr[i, j])}); a "
+                   f"diagonal Gaussian has independent dimensions.")
+
+    grad_hint = ("no gradient reaches mean and log_std: .sample() and torch.normal(mean, std) cut the "
+                 "graph (their gradient is zero or missing). Write the sample as a function of the "
+                 "parameters, mean + torch.exp(log_std) * z with z = torch.randn_like(mean) drawn "
+                 "separately (the reparameterisation), or use Normal(...).rsample().")
+    if not out.requires_grad:
+        raise Hint(grad_hint)
+    try:
+        out.sum().backward()
+    except RuntimeError as e:
+        raise Hint(f"backpropagating through your sample failed ({type(e).__name__}: {e}).") from None
+    g_mean = None if mean_leaf.grad is None else mean_leaf.grad.numpy()
+    g_log_std = None if log_std.grad is None else log_std.grad.numpy()
+    if g_mean is None or g_log_std is None or (np.all(g_mean == 0) and np.all(g_log_std == 0)):
+        raise Hint(grad_hint)
+    if not np.allclose(g_mean, _N_SAMPLES, rtol=1e-6):
+        raise Hint(f"∂a/∂μ should be 1 for every sample (so the gradient of Σ a with respect to mean is "
+                   f"{_N_SAMPLES} per dimension), got {_fmt(g_mean[0])}. The mean enters the sample "
+                   f"as a plain sum: a = mean + σ ⊙ z.")
+    expected_g = (a - mu).sum(axis=0)          # ∂a/∂ log σ = σ z = a − μ
+    if not np.allclose(g_log_std, expected_g, rtol=1e-5, atol=1e-3):
+        raise Hint(f"the gradient with respect to log_std is {_fmt(g_log_std[0])} for dimension 0, "
+                   f"expected Σ_n σ z_n = Σ_n (a_n − μ) = {_fmt(expected_g[0])}: the noise z must not "
+                   f"depend on log_std (draw it with torch.randn_like(mean), outside the graph).")
+    return (f"diag_gaussian_sample: on {_N_SAMPLES} samples the mean and variance of every dimension "
+            f"match μ and σ² = exp(2 log σ) within {_SE_TOL:g} standard errors, the dimensions are "
+            f"uncorrelated, and gradients reach mean (∂a/∂μ = 1) and log_std (∂a/∂log σ = σ z).")

@@ -1,0 +1,289 @@
+r"""Checkers for the exercises of the chapter "Reducing variance: causality, baselines and value
+functions" (book/variance_reduction.ipynb, {ref}`ch-variance-reduction`).
+
+(a) ``reward_to_go(rewards, gamma)``: $\hat R_t = \sum_{t'=t}^{T-1} \gamma^{t'-t} r_{t'}$ for
+    every step of one episode, eq. {eq}`eq-vr-rtg`;
+(b) ``optimal_baseline(grad_logp, returns)``: the variance-minimising constant baseline, one per
+    parameter, $b^*_j = \mathbb E[g_j^2 R] / \mathbb E[g_j^2]$, eq. {eq}`eq-vr-optimal-baseline`;
+(c) ``advantages(episode_rewards, values, gamma)``: $\hat A_t = \hat R_t - V(s_t)$ for every
+    step of a batch of episodes, flattened in the order of the steps, eq. {eq}`eq-vr-advantage`.
+
+The references are computed here from the formulas with plain loops, independently of
+``rlnotes.returns`` and ``rlnotes.estimators`` (which are tested against their own references
+in tests/test_returns.py and tests/test_estimators.py). Each typical mistake is simulated and
+recognised by comparing the reader's answer with the mistake's answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from rlnotes.exercises.core import Hint, as_array, call, checker
+
+__all__ = ["check_reward_to_go", "check_optimal_baseline", "check_advantages"]
+
+_ATOL, _RTOL = 1e-6, 1e-6
+
+
+def _fmt(x) -> str:
+    return np.format_float_positional(float(x), precision=4, trim="-")
+
+
+def _to_numpy(value):
+    """torch tensors (detached) to float64 numpy; anything else unchanged."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().to(torch.float64).numpy()
+    return value
+
+
+def _number(value):
+    """The reader's answer as a float if it is a single number (0-d), else None."""
+    if isinstance(value, (str, bytes, dict)) or np.ndim(value) != 0:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _close(a, b):
+    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=_ATOL, rtol=_RTOL))
+
+
+def _diagnose(answer, expected, mistakes, what, case, index_name="step"):
+    """Raise a Hint unless answer ≈ expected (1-D arrays); name the mistake that reproduces it.
+
+    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
+    """
+    if _close(answer, expected):
+        return
+    diff = np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))
+    i = int(diff[0]) if diff.size else int(np.argmax(np.abs(answer - expected)))
+    where = f"for {index_name} {i} ({case})"
+    for wrong, mistake, fix in mistakes:
+        wrong = np.asarray(wrong, dtype=float)
+        if _close(answer, wrong) and not _close(wrong, expected):
+            raise Hint(f"{mistake}: expected {_fmt(expected[i])}, got {_fmt(answer[i])} {where}. {fix}")
+    raise Hint(f"{what} is wrong {where}: expected {_fmt(expected[i])}, got {_fmt(answer[i])}.")
+
+
+# ============================================================================================
+# (a) reward-to-go of one episode
+# ============================================================================================
+def _rtg(rewards, gamma):
+    """Reference: R̂_t = Σ_{t'≥t} γ^{t'-t} r_t' by the backward recursion R̂_t = r_t + γ R̂_{t+1}."""
+    out, running = np.zeros(len(rewards)), 0.0
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running
+        out[t] = running
+    return out
+
+
+def _rtg_mistakes(r, gamma):
+    T = len(r)
+    t = np.arange(T)
+    forward, running = np.zeros(T), 0.0
+    for k in range(T):                                   # accumulating from the start instead
+        running = r[k] + gamma * running
+        forward[k] = running
+    total = float(np.sum(gamma ** t * r))
+    return [
+        (forward, "your sums run in the wrong direction: entry t holds the (discounted) rewards "
+         "up to step t, i.e. the past", "The reward-to-go looks ahead: loop over t in "
+         "reversed(range(T)) with running = rewards[t] + gamma * running."),
+        (np.cumsum(r), "your sums run in the wrong direction and ignore the discount: entry t holds "
+         "r_0 + ... + r_t", "Sum the rewards from t to the end, each weighted by gamma**(t' - t)."),
+        (_rtg(r, 1.0), "you forgot the discount: entry t is the plain sum r_t + r_{t+1} + ...",
+         "Weight the reward t' - t steps ahead by gamma**(t' - t): running = rewards[t] + gamma * running."),
+        (np.full(T, total), "every entry is the return of the whole episode R(τ): you included "
+         "the rewards that came before step t", "Causality: the action at step t cannot change "
+         "r_0, ..., r_{t-1}; sum only from t' = t to the end."),
+        (np.full(T, float(np.sum(r))), "every entry is the undiscounted return of the whole "
+         "episode: you included the past rewards and forgot the discount", "Sum only from t' = t "
+         "to the end, with weights gamma**(t' - t)."),
+        (gamma ** t * _rtg(r, gamma), "you discounted from the start of the episode "
+         "(weights gamma**t' instead of gamma**(t' - t))", "The first reward counted at step t is "
+         "r_t itself, with weight 1: the exponent is t' - t, the delay after step t."),
+        (_rtg(r, gamma) - r, "you left out the reward of step t itself (the sum starts at t + 1)",
+         "r_t is received after the action a_t, so it belongs to a_t's reward-to-go: start the sum at t' = t."),
+        (gamma * _rtg(r, gamma), "every entry is gamma times too small: you discounted r_t too",
+         "r_t gets weight gamma**0 = 1."),
+    ]
+
+
+def _rtg_cases():
+    rng = np.random.default_rng(11)
+    return [
+        ("rewards [1, 2, 3] with γ = 0.5", np.array([1.0, 2.0, 3.0]), 0.5),
+        ("rewards [0, 0, 0, 1] with γ = 0.9 (a reward only at the end)", np.array([0.0, 0.0, 0.0, 1.0]), 0.9),
+        ("12 random rewards with γ = 0.95", np.round(rng.uniform(-1, 1, 12), 2), 0.95),
+        ("CartPole-like rewards [1, 1, 1, 1, 1] with γ = 1", np.ones(5), 1.0),
+        ("a single reward [5] with γ = 0.9", np.array([5.0]), 0.9),
+    ]
+
+
+@checker
+def check_reward_to_go(fn):
+    r"""Exercise: ``reward_to_go(rewards, gamma)`` $= \big(\sum_{t'=t}^{T-1}\gamma^{t'-t} r_{t'}\big)_{t=0}^{T-1}$."""
+    for case, rewards, gamma in _rtg_cases():
+        given = rewards.copy()
+        answer = _to_numpy(call(fn, given, gamma))
+        T = len(rewards)
+        if _number(answer) is not None and T > 1:
+            raise Hint(f"for {case} you returned a single number; return one reward-to-go per "
+                       f"step, an array of shape ({T},).")
+        answer = as_array(answer, (T,), f"the reward-to-go for {case}")
+        expected = _rtg(rewards, gamma)
+        _diagnose(answer, expected, _rtg_mistakes(rewards, gamma), "the reward-to-go", case)
+        if not np.array_equal(given, rewards):
+            raise Hint(f"your function changed the rewards array it was given ({case}); compute "
+                       "the reward-to-go into a new array (np.zeros(len(rewards))).")
+    return ("reward_to_go computes R̂_t = Σ_{t'≥t} γ^{t'-t} r_t' on 5 episodes (γ = 0.5 ... 1, "
+            "one-step episodes included).")
+
+
+# ============================================================================================
+# (b) the optimal constant baseline, per parameter
+# ============================================================================================
+def _optimal_baseline_cases():
+    """(description, grad_logp (N, P), returns (N,)): returns correlated with g², so that b*
+    differs from the mean return, and parameters on different scales, so that b* differs
+    between parameters."""
+    rng = np.random.default_rng(5)
+    cases = []
+    for desc, N, P, scales in [
+        ("200 samples of 4 parameters on different scales", 200, 4, np.array([0.1, 1.0, 3.0, 0.5])),
+        ("50 samples of 7 parameters", 50, 7, rng.uniform(0.2, 2.0, 7)),
+        ("30 samples of a single parameter (grad_logp of shape (30, 1))", 30, 1, np.array([1.0])),
+    ]:
+        g = rng.standard_normal((N, P)) * scales
+        # returns depend on the size of the first parameters' scores: large |g| goes with
+        # large returns, so the g²-weighted average differs from the plain mean
+        R = 20.0 + 5.0 * np.abs(g[:, 0]) / scales[0] + rng.standard_normal(N)
+        if P > 2:
+            R = R - 4.0 * np.abs(g[:, 2]) / scales[2]
+        cases.append((desc, np.round(g, 4), np.round(R, 3)))
+    return cases
+
+
+def _b_star(g, R):
+    return (g ** 2 * R[:, None]).sum(0) / (g ** 2).sum(0)
+
+
+@checker
+def check_optimal_baseline(fn):
+    r"""Exercise: ``optimal_baseline(grad_logp, returns)`` $= \big(\sum_i g_{ij}^2 R_i / \sum_i g_{ij}^2\big)_j$."""
+    for case, g, R in _optimal_baseline_cases():
+        N, P = g.shape
+        g_given, R_given = g.copy(), R.copy()
+        answer = _to_numpy(call(fn, g_given, R_given))
+        expected = _b_star(g, R)
+        value = _number(answer)
+        if value is not None and P > 1:
+            overall = float((g ** 2 * R[:, None]).sum() / (g ** 2).sum())
+            if np.isclose(value, R.mean(), atol=_ATOL, rtol=_RTOL):
+                raise Hint(f"you returned the mean return {_fmt(value)} ({case}): that is the "
+                           "average-return baseline, not b*. Weight each return by g_ij² and "
+                           "compute one baseline per parameter j: shape (P,) = "
+                           f"({P},).")
+            if (np.isclose(value, overall, atol=_ATOL, rtol=_RTOL)
+                    or np.isclose(value, expected.mean(), atol=_ATOL, rtol=_RTOL)):
+                raise Hint(f"you returned one number for all parameters ({case}): you summed or "
+                           "averaged over the parameter axis too. b* is computed separately for "
+                           "each parameter j: reduce over the samples only (axis=0), giving shape "
+                           f"({P},).")
+            raise Hint(f"you returned a single number ({case}); return one baseline per "
+                       f"parameter, shape ({P},).")
+        if np.shape(answer) == (N,) and N != P:
+            raise Hint(f"your baseline has shape ({N},), one per sample ({case}): you reduced over "
+                       f"the wrong axis. Average over the samples (axis=0) to get one value per "
+                       f"parameter, shape ({P},).")
+        answer = as_array(answer, (P,), f"the baseline for {case}")
+        with np.errstate(all="ignore"):
+            mistakes = [
+                (np.full(P, R.mean()), "you used the mean return E[R] (the average-return "
+                 "baseline) for every parameter", "b*_j weights each return by the squared score "
+                 "g_ij²: b*_j = Σ_i g_ij² R_i / Σ_i g_ij²."),
+                ((g * R[:, None]).sum(0) / g.sum(0), "you forgot the square: you weighted the "
+                 "returns by g_ij instead of g_ij²", "The weights come from the variance, which is "
+                 "quadratic in g: b*_j = Σ_i g_ij² R_i / Σ_i g_ij²."),
+                (np.abs(g * R[:, None]).sum(0) / np.abs(g).sum(0), "you weighted the returns by "
+                 "|g_ij| instead of g_ij²", "Square the scores: b*_j = Σ_i g_ij² R_i / Σ_i g_ij²."),
+                (np.full(P, (g ** 2 * R[:, None]).sum() / (g ** 2).sum()), "every parameter "
+                 "got the same baseline: you summed over the parameters too (axis=None)",
+                 "Reduce over the samples only, axis=0: each parameter j has its own b*_j."),
+                (np.full(P, expected.mean()), "every parameter got the same baseline: you "
+                 "averaged b*_j over the parameters", "Return the vector of per-parameter "
+                 "baselines, one for each j."),
+                ((g ** 2 * R[:, None]).mean(0), "you left out the denominator E[g_j²]",
+                 "b*_j = E[g_j² R] / E[g_j²]: divide by the mean of g_j² (or sum both)."),
+                ((g ** 2 * R[:, None]).sum(0) / (g ** 2).sum(0).mean(), "you divided by the "
+                 "average of E[g_j²] over the parameters", "Divide parameter j's numerator by its "
+                 "own Σ_i g_ij²."),
+                ((g ** 2 * R[:, None]).mean(0) / (g ** 2).mean(0) ** 2, "you squared the "
+                 "denominator", "b*_j = E[g_j² R] / E[g_j²]."),
+            ]
+        _diagnose(answer, expected, mistakes, "the baseline", case, index_name="parameter")
+        if not (np.array_equal(g_given, g) and np.array_equal(R_given, R)):
+            raise Hint(f"your function changed its input arrays in place ({case}); compute the "
+                       "squares into new arrays (g2 = grad_logp ** 2).")
+    return ("optimal_baseline computes b*_j = E[g_j² R] / E[g_j²] for each parameter on 3 "
+            "batches (including a single parameter).")
+
+
+# ============================================================================================
+# (c) advantages Â_t = R̂_t − V(s_t) for a batch of episodes
+# ============================================================================================
+def _advantage_cases():
+    rng = np.random.default_rng(8)
+    episodes = [np.round(rng.uniform(-1, 2, n), 2) for n in (4, 1, 6)]
+    values = np.round(rng.uniform(-2, 3, sum(len(e) for e in episodes)), 2)
+    cartpole = [np.ones(n) for n in (5, 3)]
+    return [
+        ("3 episodes of lengths 4, 1 and 6 with γ = 0.9", episodes, values, 0.9),
+        ("2 CartPole-like episodes (reward 1 per step) of lengths 5 and 3 with γ = 0.99",
+         cartpole, np.round(rng.uniform(0, 5, 8), 2), 0.99),
+        ("a single episode of length 5 with γ = 0.5", [np.array([1.0, 0.0, 2.0, 0.0, 1.0])],
+         np.array([0.5, 1.0, -1.0, 2.0, 0.0]), 0.5),
+    ]
+
+
+@checker
+def check_advantages(fn):
+    r"""Exercise: ``advantages(episode_rewards, values, gamma)`` $= \hat R_t - V(s_t)$, flattened."""
+    for case, episodes, values, gamma in _advantage_cases():
+        n = sum(len(e) for e in episodes)
+        given = [e.copy() for e in episodes]
+        answer = _to_numpy(call(fn, given, values.copy(), gamma))
+        if isinstance(answer, (list, tuple)) and len(answer) == len(episodes) and len(episodes) > 1:
+            if all(np.ndim(a) == 1 for a in answer):
+                raise Hint(f"you returned one array per episode ({case}); concatenate them into "
+                           f"one flat array of shape ({n},), in the order of the steps "
+                           "(np.concatenate).")
+        answer = as_array(answer, (n,), f"the advantages for {case}")
+        rtg = np.concatenate([_rtg(e, gamma) for e in episodes])
+        expected = rtg - values
+        joined = _rtg(np.concatenate(episodes), gamma)
+        whole = np.concatenate([np.full(len(e), np.sum(gamma ** np.arange(len(e)) * e)) for e in episodes])
+        mistakes = [
+            (joined - values, "your reward-to-go runs across episode boundaries: the last steps of "
+             "an episode also count the rewards of the next episode", "Compute the reward-to-go "
+             "of each episode separately (reset the running sum at the start of every episode), "
+             "then concatenate."),
+            (values - rtg, "your advantages have the wrong sign (V(s_t) − R̂_t)",
+             "Â_t = R̂_t − V(s_t): positive when the episode went better than expected."),
+            (rtg, "you did not subtract the baseline V(s_t)", "Â_t = R̂_t − V(s_t)."),
+            (whole - values, "you used the whole episode's return R(τ) instead of the reward-to-go",
+             "Causality: step t only gets credit for the rewards from t on, R̂_t = Σ_{t'≥t} "
+             "γ^{t'-t} r_t'."),
+            (np.concatenate([_rtg(e, 1.0) for e in episodes]) - values, "you forgot the discount "
+             "in the reward-to-go", "Weight the reward t' − t steps ahead by gamma**(t' − t)."),
+            (rtg - values.mean(), "you subtracted the mean of V instead of V(s_t) at each step",
+             "Each step has its own baseline value V(s_t) = values[i] for the i-th step."),
+        ]
+        _diagnose(answer, expected, mistakes, "the advantage", case)
+        if not all(np.array_equal(a, b) for a, b in zip(given, episodes)):
+            raise Hint(f"your function changed the reward arrays it was given ({case}); work on "
+                       "new arrays.")
+    return ("advantages computes Â_t = R̂_t − V(s_t) episode by episode on 3 batches (episodes "
+            "of length 1 included), flattened in the order of the steps.")

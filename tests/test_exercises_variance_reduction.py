@@ -1,0 +1,314 @@
+"""The checkers of the chapter "Reducing variance: causality, baselines and value functions"
+(rlnotes.exercises.variance_reduction), tested against the chapter's own cells.
+
+For every checker: the reference solution from the chapter's ``{solution}`` cell passes, and so
+do other correct formulations (the library's own functions, torch inputs and outputs); typical
+mistakes fail with their specific hint; the chapter's untouched stub is reported as "not
+attempted"; a crashing function or an odd answer gives a sentence, not a traceback.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import rlnotes.exercises as exercises
+from rlnotes.estimators import optimal_baseline as library_optimal_baseline
+from rlnotes.exercises import variance_reduction as ex
+from rlnotes.returns import reward_to_go as library_reward_to_go
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHAPTER = ROOT / "book" / "variance_reduction.ipynb"
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _cells(notebook):
+    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(notebook.read_text())["cells"]]
+
+
+def _solution_code(notebook, label):
+    """The ```python block of the chapter's {solution} cell for exercise ``label``."""
+    for kind, source in _cells(notebook):
+        if kind == "markdown" and re.search(r"\{solution\}\s+" + re.escape(label) + r"\b", source):
+            blocks = re.findall(r"```python\n(.*?)\n```", source, flags=re.S)
+            assert len(blocks) == 1, f"the solution of {label} should hold one ```python block"
+            return blocks[0]
+    raise AssertionError(f"{notebook.name} has no {{solution}} cell for {label}")
+
+
+def _stub_code(notebook, name):
+    """The chapter's stub cell that defines function ``name``."""
+    for kind, source in _cells(notebook):
+        if kind == "code" and re.search(rf"^def {name}\(", source, flags=re.M):
+            return source
+    raise AssertionError(f"{notebook.name} has no stub cell defining {name}")
+
+
+def _define(code, name):
+    namespace = {"np": np, "torch": torch}   # what the chapter has imported
+    exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the chapter's own code
+    return namespace[name]
+
+
+def _run(check, fn, capsys):
+    verdict = check(fn)
+    printed = capsys.readouterr().out
+    assert printed.strip() == verdict.message, "the checker prints exactly its verdict, once"
+    return verdict
+
+
+# (exercise label, function name, checker, parameters of the stub)
+EXERCISES = [
+    ("ex-vr-reward-to-go", "reward_to_go", ex.check_reward_to_go, "rewards, gamma"),
+    ("ex-vr-optimal-baseline", "optimal_baseline", ex.check_optimal_baseline, "grad_logp, returns"),
+    ("ex-vr-advantages", "advantages", ex.check_advantages, "episode_rewards, values, gamma"),
+]
+IDS = [e[1] for e in EXERCISES]
+
+
+def test_the_checkers_are_exported_by_the_package():
+    for _, _, check, _ in EXERCISES:
+        assert getattr(exercises, check.__name__) is check
+        assert check.__name__ in ex.__all__
+
+
+# -------------------------------------------------------------- 1. the solutions pass
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_solution_passes(label, name, check, params, capsys):
+    fn = _define(_solution_code(CHAPTER, label), name)
+    verdict = _run(check, fn, capsys)
+    assert verdict.passed, verdict.message
+    assert verdict.message.startswith("✓")
+
+
+def test_every_exercise_has_stub_checker_and_dropdown_solution():
+    cells = _cells(CHAPTER)
+    for label, name, check, _ in EXERCISES:
+        exercise = [s for k, s in cells if k == "markdown" and f":label: {label}" in s]
+        assert exercise and "{exercise}" in exercise[0], f"no {{exercise}} cell labelled {label}"
+        solution = [s for k, s in cells if k == "markdown" and re.search(rf"\{{solution\}}\s+{label}\b", s)]
+        assert solution and ":class: dropdown" in solution[0], f"the solution of {label} must be a dropdown"
+        assert any(k == "code" and f"{check.__name__}({name})" in s for k, s in cells), \
+            f"no checker cell {check.__name__}({name})"
+
+
+def _rtg(rewards, gamma):
+    out, running = np.zeros(len(rewards)), 0.0
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running
+        out[t] = running
+    return out
+
+
+def test_other_correct_answers_pass(capsys):
+    # the library's own functions, torch tensors, lists, vectorised versions
+    assert _run(ex.check_reward_to_go, library_reward_to_go, capsys).passed
+    assert _run(ex.check_reward_to_go, lambda r, g: list(_rtg(r, g)), capsys).passed
+    assert _run(ex.check_reward_to_go,
+                lambda r, g: torch.as_tensor(_rtg(r, g), dtype=torch.float32), capsys).passed
+    assert _run(ex.check_optimal_baseline, library_optimal_baseline, capsys).passed
+    assert _run(ex.check_optimal_baseline, lambda g, R: library_optimal_baseline(
+        torch.as_tensor(g), torch.as_tensor(R)), capsys).passed
+    assert _run(ex.check_optimal_baseline,
+                lambda g, R: (g ** 2 * R[:, None]).mean(0) / (g ** 2).mean(0), capsys).passed
+    assert _run(ex.check_advantages, lambda E, V, g: np.concatenate(
+        [library_reward_to_go(e, g) for e in E]) - V, capsys).passed
+
+
+# ------------------------------------------------------ 2. typical mistakes get their hint
+def _rtg_forward(rewards, gamma):
+    out, running = np.zeros(len(rewards)), 0.0
+    for t in range(len(rewards)):                   # the loop runs forwards: sums the past
+        running = rewards[t] + gamma * running
+        out[t] = running
+    return out
+
+
+def _rtg_no_discount(rewards, gamma):
+    return _rtg(rewards, 1.0)
+
+
+def _rtg_whole_return(rewards, gamma):
+    return np.full(len(rewards), sum(gamma ** t * r for t, r in enumerate(rewards)))
+
+
+def _rtg_discount_from_start(rewards, gamma):
+    return np.array([sum(gamma ** k * rewards[k] for k in range(t, len(rewards)))
+                     for t in range(len(rewards))])
+
+
+def _rtg_skips_current(rewards, gamma):
+    return _rtg(rewards, gamma) - np.asarray(rewards)
+
+
+def _rtg_scalar(rewards, gamma):
+    return float(_rtg(rewards, gamma)[0])
+
+
+def _rtg_in_place(rewards, gamma):
+    for t in reversed(range(len(rewards) - 1)):
+        rewards[t] += gamma * rewards[t + 1]
+    return rewards
+
+
+def _b_mean(g, R):
+    return np.full(g.shape[1], R.mean())
+
+
+def _b_no_square(g, R):
+    return (g * R[:, None]).sum(0) / g.sum(0)
+
+
+def _b_averaged_over_parameters(g, R):
+    b = (g ** 2 * R[:, None]).sum(0) / (g ** 2).sum(0)
+    return np.full(g.shape[1], b.mean())
+
+
+def _b_one_number(g, R):
+    return float((g ** 2 * R[:, None]).sum() / (g ** 2).sum())
+
+
+def _b_wrong_axis(g, R):
+    return (g ** 2 * R[:, None]).sum(1) / (g ** 2).sum(1)
+
+
+def _b_no_denominator(g, R):
+    return (g ** 2 * R[:, None]).mean(0)
+
+
+def _adv_across_episodes(E, V, gamma):
+    return _rtg(np.concatenate(E), gamma) - V
+
+
+def _adv_wrong_sign(E, V, gamma):
+    return V - np.concatenate([_rtg(e, gamma) for e in E])
+
+
+def _adv_no_baseline(E, V, gamma):
+    return np.concatenate([_rtg(e, gamma) for e in E])
+
+
+def _adv_whole_return(E, V, gamma):
+    return np.concatenate([np.full(len(e), _rtg(e, gamma)[0]) for e in E]) - V
+
+
+def _adv_no_discount(E, V, gamma):
+    return np.concatenate([_rtg(e, 1.0) for e in E]) - V
+
+
+def _adv_per_episode(E, V, gamma):
+    out, i = [], 0
+    for e in E:
+        out.append(_rtg(e, gamma) - V[i:i + len(e)])
+        i += len(e)
+    return out
+
+
+MISTAKES = [
+    # (checker, wrong function, substrings the hint must contain)
+    (ex.check_reward_to_go, _rtg_forward, ["wrong direction", "reversed(range(T))"]),
+    (ex.check_reward_to_go, _rtg_no_discount, ["forgot the discount", "expected 2.75, got 6"]),
+    (ex.check_reward_to_go, _rtg_whole_return, ["whole episode", "Causality"]),
+    (ex.check_reward_to_go, _rtg_discount_from_start, ["discounted from the start", "t' - t"]),
+    (ex.check_reward_to_go, _rtg_skips_current, ["left out the reward of step t"]),
+    (ex.check_reward_to_go, _rtg_scalar, ["single number", "shape (3,)"]),
+    (ex.check_reward_to_go, _rtg_in_place, ["changed the rewards array"]),
+    (ex.check_optimal_baseline, _b_mean, ["mean return", "average-return baseline"]),
+    (ex.check_optimal_baseline, _b_no_square, ["forgot the square"]),
+    (ex.check_optimal_baseline, _b_averaged_over_parameters, ["averaged b*_j over the parameters"]),
+    (ex.check_optimal_baseline, _b_one_number, ["one number for all parameters", "axis=0"]),
+    (ex.check_optimal_baseline, _b_wrong_axis, ["one per sample", "wrong axis"]),
+    (ex.check_optimal_baseline, _b_no_denominator, ["denominator"]),
+    (ex.check_advantages, _adv_across_episodes, ["across episode boundaries", "separately"]),
+    (ex.check_advantages, _adv_wrong_sign, ["wrong sign"]),
+    (ex.check_advantages, _adv_no_baseline, ["did not subtract the baseline"]),
+    (ex.check_advantages, _adv_whole_return, ["whole episode's return", "Causality"]),
+    (ex.check_advantages, _adv_no_discount, ["forgot the discount"]),
+    (ex.check_advantages, _adv_per_episode, ["one array per episode", "np.concatenate"]),
+]
+
+
+@pytest.mark.parametrize("check, wrong, expected", MISTAKES,
+                         ids=[f"{c.__name__}-{w.__name__.lstrip('_')}" for c, w, _ in MISTAKES])
+def test_typical_mistakes_get_a_specific_hint(check, wrong, expected, capsys):
+    verdict = _run(check, wrong, capsys)
+    assert verdict.status == "fail", verdict.message
+    assert verdict.message.startswith("✗")
+    for text in expected:
+        assert text in verdict.message, f"hint {verdict.message!r} should mention {text!r}"
+
+
+def test_hints_name_the_entry_and_the_numbers(capsys):
+    verdict = _run(ex.check_optimal_baseline, _b_no_square, capsys)
+    assert re.search(r"expected -?[\d.]+, got -?[\d.]+ for parameter \d+", verdict.message), verdict.message
+    verdict = _run(ex.check_advantages, _adv_wrong_sign, capsys)
+    assert re.search(r"expected -?[\d.]+, got -?[\d.]+ for step \d+", verdict.message), verdict.message
+
+
+def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
+    verdict = _run(ex.check_reward_to_go, lambda r, g: _rtg(r, g) + 0.5, capsys)
+    assert verdict.status == "fail"
+    assert "the reward-to-go is wrong for step 0" in verdict.message
+
+
+# ------------------------------------------------------ 3. untouched stubs: "not attempted"
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_stub_is_not_attempted(label, name, check, params, capsys):
+    stub = _stub_code(CHAPTER, name)
+    assert "raise NotImplementedError" in stub and "# your code here" in stub
+    verdict = _run(check, _define(stub, name), capsys)
+    assert verdict.status == "not attempted", verdict.message
+    assert verdict.message.startswith("… not attempted yet")
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_an_ellipsis_body_is_not_attempted(label, name, check, params, capsys):
+    fn = _define(f"def {name}({params}):\n    ...\n", name)
+    assert _run(check, fn, capsys).status == "not attempted"
+
+
+# ------------------------------------------------- 4. crashes and wrong arguments never raise
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_crash_is_a_fail_with_a_sentence(label, name, check, params, capsys):
+    def crashes(*args):
+        return {}["missing"]
+
+    verdict = _run(check, crashes, capsys)
+    assert verdict.status == "fail"
+    assert "crashes raised KeyError" in verdict.message and "Traceback" not in verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+@pytest.mark.parametrize("answer", [None, "text", [1, 2, 3], np.full(3, np.nan), 7, {"a": 1}],
+                         ids=["none", "str", "list", "nan", "int", "dict"])
+def test_odd_answers_give_a_verdict_not_an_exception(label, name, check, params, answer, capsys):
+    verdict = _run(check, lambda *args: answer, capsys)
+    assert verdict.status in ("fail", "not attempted")
+    if answer is not None:
+        assert verdict.status == "fail"
+        assert "could not run your function" not in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_non_callable_gets_a_clear_message(label, name, check, params, capsys):
+    verdict = _run(check, 42, capsys)
+    assert verdict.status == "fail"
+    assert "pass your function itself" in verdict.message and check.__name__ in verdict.message
+
+
+def test_checkers_do_not_depend_on_earlier_calls(capsys):
+    """The cases are rebuilt for every call, so a function that scribbles on its inputs cannot
+    make the next call pass or fail."""
+    first = _run(ex.check_reward_to_go, _rtg_in_place, capsys)
+    second = _run(ex.check_reward_to_go, _rtg_in_place, capsys)
+    assert first == second
+
+    def scribble(g, R):
+        g[:] = 0.0
+        return np.full(g.shape[1], 1.0)
+
+    assert _run(ex.check_optimal_baseline, scribble, capsys) == _run(ex.check_optimal_baseline, scribble, capsys)
