@@ -48,7 +48,7 @@ test: $(STAMP)
 
 ## make lab: JupyterLab in book/ with the same environment
 lab: $(STAMP)
-	RLNOTES_PROGRESS= $(BIN)/jupyter lab --notebook-dir=book
+	RLNOTES_PROGRESS= $(BIN)/jupyter lab --notebook-dir=book $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build
