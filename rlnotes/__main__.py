@@ -1,7 +1,7 @@
 r"""Command line: ``python -m rlnotes train ...`` and ``python -m rlnotes bench ...``.
 
     python -m rlnotes train reinforce --env CartPole-v1 --seed 0 [--steps N]
-    python -m rlnotes bench [reinforce ...] [--seeds 0 1 2 3 4] [--steps N] [--out DIR]
+    python -m rlnotes bench [reinforce ppo ...] [--seeds 0 1 2 3 4] [--steps N] [--out DIR] [--peers]
 
 ``train`` trains one agent with the algorithm's default Config (a progress bar counts
 environment steps) and evaluates it greedily on 10 episodes. ``bench`` does that for several
@@ -35,6 +35,9 @@ def _parser():
     b.add_argument("--steps", type=int, default=None, help="total env steps per run (default: the Config's)")
     b.add_argument("--out", default="bench-results", help="output directory (default: bench-results/)")
     b.add_argument("--no-progress", action="store_true", help="no progress bars")
+    b.add_argument("--peers", action="store_true",
+                   help="also run the Stable-Baselines3 peer (optional extra: pip install -e .[peers]) "
+                        "and print the comparison")
     return p
 
 
@@ -65,7 +68,14 @@ def main(argv=None):
             if a not in ALGOS:
                 print(f"unknown algorithm {a!r}; available: {', '.join(ALGOS)}", file=sys.stderr)
                 return 2
-        bench(algos, seeds=args.seeds, steps=args.steps, out=args.out, progress=not args.no_progress)
+        try:
+            bench(algos, seeds=args.seeds, steps=args.steps, out=args.out,
+                  progress=not args.no_progress, peers=args.peers)
+        except ImportError as err:
+            if not args.peers:
+                raise
+            print(str(err), file=sys.stderr)
+            return 2
         return 0
     return 2
 

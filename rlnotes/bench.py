@@ -24,17 +24,32 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ALGOS", "machine_info", "run_seed", "bench", "learning_curve", "plot_learning_curves",
+__all__ = ["ALGOS", "eval_seed", "machine_info", "run_seed", "bench", "learning_curve", "plot_learning_curves",
            "format_table"]
 
 #: algorithm name -> (module with Config/train, environment id, solved threshold on the
 #: mean greedy return of 10 evaluation episodes)
 ALGOS = {
     "reinforce": ("rlnotes.algos.reinforce", "CartPole-v1", 475.0),
+    "ppo": ("rlnotes.algos.ppo", "CartPole-v1", 475.0),
+    # Pendulum-v1 returns are negative: solved when the mean greedy return is >= -200
+    "ppo-pendulum": ("rlnotes.algos.ppo", "Pendulum-v1", -200.0),
+    "dqn": ("rlnotes.algos.dqn", "CartPole-v1", 475.0),
 }
 
 EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 1000
+
+
+def eval_seed(seed):
+    """Environment seed of the first evaluation episode for training seed ``seed``.
+
+    Evaluation episode k of training seed s uses environment seed
+    ``EVAL_SEED_OFFSET + EVAL_EPISODES * s + k``: each training seed gets its own block of
+    episodes, never seen in training and not shared with another seed, so "solved on 4 of 5
+    seeds" counts five independent evaluations.
+    """
+    return EVAL_SEED_OFFSET + EVAL_EPISODES * int(seed)
 
 
 def machine_info():
@@ -82,8 +97,9 @@ def run_seed(algo, seed, steps=None, progress=True, env_id=None):
     module, default_env, threshold = _algo(algo)
     env_id = env_id or default_env
     result = module.train(env_id, seed=seed, total_steps=steps, progress=progress)
-    returns = evaluate(result.agent, env_id, n_episodes=EVAL_EPISODES, seed=EVAL_SEED_OFFSET + seed)
-    env_steps = result.history[-1][0] if result.history else 0
+    returns = evaluate(result.agent, env_id, n_episodes=EVAL_EPISODES, seed=eval_seed(seed))
+    env_steps = result.stats.get("env_steps",                      # all training steps, or
+                                 result.history[-1][0] if result.history else 0)   # the last episode's
     return {
         "seed": int(seed),
         "env_steps": int(env_steps),
@@ -169,12 +185,19 @@ def format_table(algo, env_id, threshold, rows):
 
 
 def bench(algos=("reinforce",), seeds=(0, 1, 2, 3, 4), steps=None, out="bench-results",
-          progress=True, file=None):
+          progress=True, file=None, peers=False):
     """Run every seed of every algorithm, one after another; print and write the results.
 
+    peers: also run the Stable-Baselines3 peer of each algorithm that has one
+    (:data:`rlnotes.peers.PEERS`), seed by seed interleaved with ours, and print the comparison
+    (``OUT/<algo>-sb3.json`` gets its rows). Needs the optional extra ``pip install -e .[peers]``.
     Returns a dict ``{algo: summary_dict}`` (the content of ``OUT/<algo>.json``).
     """
     import torch
+
+    if peers:
+        from . import peers as peers_mod
+        peers_mod.require_sb3()                    # fail before any training, with the hint
 
     file = file or sys.stdout
     # warm-up: the first torch optimiser of a process imports torch._dynamo (~1.5 s here); pay it
@@ -186,18 +209,38 @@ def bench(algos=("reinforce",), seeds=(0, 1, 2, 3, 4), steps=None, out="bench-re
     summaries = {}
     for algo in algos:
         module, env_id, threshold = _algo(algo)
-        rows = []
+        rows, peer_rows = [], []
+        with_peer = peers and algo in peers_mod.PEERS
+        if peers and not with_peer:
+            print(f"no SB3 peer for {algo}; peers exist for {', '.join(peers_mod.PEERS)}",
+                  file=file, flush=True)
         for seed in seeds:
             row = run_seed(algo, seed, steps=steps, progress=progress)
             rows.append(row)
             print(f"{algo} seed {seed}: {row['env_steps']} steps, {row['wall_seconds']:.1f} s, "
                   f"eval {row['eval_mean']:.1f} ± {row['eval_std']:.1f}", file=file, flush=True)
+            if with_peer:
+                prow = peers_mod.run_peer(algo, seed)
+                peer_rows.append(prow)
+                print(f"SB3 {algo} seed {seed}: {prow['env_steps']} steps, "
+                      f"{prow['wall_seconds']:.1f} s, eval {prow['eval_mean']:.1f} ± "
+                      f"{prow['eval_std']:.1f}", file=file, flush=True)
         table = format_table(algo, env_id, threshold, rows)
         print(table, file=file, flush=True)
+        if with_peer:
+            spec = peers_mod.PEERS[algo]
+            print(format_table(f"SB3 {spec['sb3_class']} ({algo} peer)", spec["env_id"],
+                               threshold, peer_rows), file=file, flush=True)
+            print(peers_mod.format_comparison(algo, rows, peer_rows), file=file, flush=True)
+            (out / f"{algo}-sb3.json").write_text(json.dumps(
+                {"algo": algo, "peer": spec["sb3_class"], "source": spec["source"],
+                 "n_solved": int(sum(r["solved"] for r in peer_rows)),
+                 "median_wall_seconds": float(np.median([r["wall_seconds"] for r in peer_rows])),
+                 "machine": machine, "seeds": peer_rows}, indent=1))
         walls = [r["wall_seconds"] for r in rows]
         summary = {
             "algo": algo, "env_id": env_id, "threshold": threshold,
-            "eval": {"episodes": EVAL_EPISODES, "seed": f"{EVAL_SEED_OFFSET} + training seed",
+            "eval": {"episodes": EVAL_EPISODES, "seed": f"{EVAL_SEED_OFFSET} + {EVAL_EPISODES} * training seed + episode",
                      "policy": "greedy (deterministic=True)"},
             "total_steps_override": steps,
             "n_seeds": len(rows), "n_solved": int(sum(r["solved"] for r in rows)),

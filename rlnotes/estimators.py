@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["score_function_grad", "pg_loss", "optimal_baseline"]
+__all__ = ["score_function_grad", "pg_loss", "optimal_baseline", "importance_weights",
+           "approx_kl", "ppo_clip_loss", "ppo_kl_loss", "adapt_kl_beta"]
 
 
 def _sample(dist, n, generator):
@@ -192,3 +193,170 @@ def optimal_baseline(grad_logp, returns):
     den = (g ** 2).sum(0)                                          # Σ_i g_ij²
     b = np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)  # b*_j
     return torch.as_tensor(b, dtype=grad_logp.dtype, device=grad_logp.device) if is_torch else b
+
+
+# --------------------------------------------------------------------------------------------
+# Off-policy gradients and PPO (chapters "Importance sampling" and "Proximal policy optimisation")
+# --------------------------------------------------------------------------------------------
+def importance_weights(logp_target, logp_behavior):
+    r"""Importance weights $w_i = \pi_\theta(a_i \mid s_i) / \pi_{\theta'}(a_i \mid s_i)$ from log-probabilities.
+
+    $$w_i = \exp\big(\log \pi_\theta(a_i \mid s_i) - \log \pi_{\theta'}(a_i \mid s_i)\big),$$
+
+    the ratio that turns an average over samples of the behaviour policy $\pi_{\theta'}$ into an
+    estimate of an average under the target policy $\pi_\theta$:
+    $\mathbb E_{x \sim q}[f(x)\, p(x)/q(x)] = \mathbb E_{x \sim p}[f(x)]$. Computed from the
+    difference of logs (a ratio of two tiny probabilities would underflow). In PPO it is the
+    probability ratio $r_t(\theta)$. Derived in {ref}`ch-importance-sampling`.
+
+    logp_target:   $\log \pi_\theta$, any shape; numpy array or torch tensor (with an autograd
+                   graph if you want gradients with respect to $\theta$).
+    logp_behavior: $\log \pi_{\theta'}$, the same shape; treated as a constant (detached).
+    Returns the same shape; a torch tensor if either input is one (differentiable through
+    ``logp_target``), else a numpy array. Works for log-probabilities of whole trajectories too
+    (sums over $t$), where the weight is $\prod_t \pi_\theta(a_t|s_t)/\pi_{\theta'}(a_t|s_t)$.
+    """
+    if isinstance(logp_target, torch.Tensor) or isinstance(logp_behavior, torch.Tensor):
+        like = logp_target if isinstance(logp_target, torch.Tensor) else logp_behavior
+        dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
+        lt = torch.as_tensor(logp_target, dtype=dtype, device=like.device)
+        lb = torch.as_tensor(logp_behavior, dtype=dtype, device=like.device).detach()
+        _same_shape(tuple(lt.shape), tuple(lb.shape), "importance_weights",
+                    "logp_target", "logp_behavior")
+        return torch.exp(lt - lb)                                  # π_θ / π_θ' = exp(log π_θ − log π_θ')
+    lt, lb = np.asarray(logp_target, dtype=float), np.asarray(logp_behavior, dtype=float)
+    _same_shape(lt.shape, lb.shape, "importance_weights", "logp_target", "logp_behavior")
+    return np.exp(lt - lb)
+
+
+def _same_shape(a, b, who, name_a, name_b):
+    if a != b:
+        raise ValueError(f"{who} needs {name_a} and {name_b} of the same shape (one entry per "
+                         f"sample); got {a} and {b}. Flatten both with .reshape(-1) (an (N, 1) "
+                         "against an (N,) would broadcast to (N, N) silently).")
+
+
+def _ppo_inputs(logp, logp_old, adv, who):
+    """logp: tensor with graph; logp_old, adv -> detached tensors of logp's dtype, same shape (N,)."""
+    if not isinstance(logp, torch.Tensor) or not logp.is_floating_point():
+        raise ValueError(f"{who} needs logp as a float torch tensor with an autograd graph, e.g. "
+                         f"policy.log_prob(obs, act); got {type(logp).__name__}.")
+    logp_old = torch.as_tensor(logp_old, dtype=logp.dtype, device=logp.device).detach()
+    adv = torch.as_tensor(adv, dtype=logp.dtype, device=logp.device).detach()
+    if logp.dim() != 1 or logp_old.shape != logp.shape or adv.shape != logp.shape:
+        raise ValueError(
+            f"{who} needs logp, logp_old and adv of the same shape (N,); got "
+            f"{tuple(logp.shape)}, {tuple(logp_old.shape)} and {tuple(adv.shape)}. Flatten them "
+            "with .reshape(-1) (an (N, 1) against an (N,) would broadcast to (N, N) silently).")
+    if logp.numel() == 0:
+        raise ValueError(f"{who} got an empty batch (N = 0).")
+    return logp_old, adv
+
+
+def approx_kl(logp, logp_old):
+    r"""Sample estimate of $\mathrm{KL}(\pi_{\theta_\text{old}} \,\|\, \pi_\theta)$ from actions drawn with $\pi_{\theta_\text{old}}$.
+
+    With $r_i = \pi_\theta(a_i|s_i)/\pi_{\theta_\text{old}}(a_i|s_i)$ this is the "k3" estimator
+    {cite}`schulman2020klapprox`,
+
+    $$\widehat{\mathrm{KL}} = \frac1N \sum_{i=1}^N \big[(r_i - 1) - \log r_i\big].$$
+
+    Why this one: $\mathrm{KL}(\pi_\text{old}\|\pi_\theta) = \mathbb E_{a \sim \pi_\text{old}}[-\log r]$,
+    so $-\log r_i$ alone ("k1") is unbiased too, but it is negative for half the samples and
+    noisy. Adding $r_i - 1$, which has mean $\mathbb E_{\pi_\text{old}}[r] - 1 = 0$, keeps the
+    estimate unbiased, makes every term $\ge 0$ (since $\log r \le r - 1$), and cancels the
+    first-order noise: for $\pi_\theta$ near $\pi_\text{old}$ each term is
+    $\approx \tfrac12(\log r_i)^2$. Its gradient $(r_i - 1)\nabla_\theta \log\pi_\theta(a_i|s_i)$
+    is an unbiased estimate of $\nabla_\theta \mathrm{KL}$ as well, and is exactly zero at
+    $\theta = \theta_\text{old}$ (where the KL is minimal). The PPO paper
+    {cite}`schulman2017ppo` uses the exact KL of the two action distributions at each state;
+    the sample estimate needs only the log-probabilities of the taken actions, so one function
+    serves categorical and Gaussian policies alike.
+
+    logp: (N,) $\log\pi_\theta(a_i|s_i)$ (torch, may carry a graph); logp_old: (N,) constants.
+    Returns a scalar tensor (differentiable in $\theta$). Derived in {ref}`ch-ppo`.
+    """
+    logp_old, _ = _ppo_inputs(logp, logp_old, torch.zeros_like(logp), "approx_kl")
+    log_r = logp - logp_old                                        # log r_i
+    return (torch.exp(log_r) - 1.0 - log_r).mean()                 # mean of (r − 1) − log r
+
+
+def ppo_clip_loss(logp, logp_old, adv, clip_eps=0.2):
+    r"""PPO's clipped surrogate loss {cite}`schulman2017ppo` (to be minimised).
+
+    $$L^\text{CLIP}(\theta) = -\frac1N \sum_{i=1}^N \min\Big(r_i(\theta)\, \hat A_i,\;
+      \operatorname{clip}\big(r_i(\theta), 1-\epsilon, 1+\epsilon\big)\, \hat A_i\Big),
+      \qquad r_i(\theta) = \frac{\pi_\theta(a_i|s_i)}{\pi_{\theta_\text{old}}(a_i|s_i)}.$$
+
+    The min makes the objective a pessimistic bound: once the ratio has moved past
+    $1+\epsilon$ in the direction the advantage rewards ($\hat A > 0$) or below $1-\epsilon$
+    ($\hat A < 0$), the clipped term is the smaller one and is constant in $\theta$, so that
+    sample contributes no gradient; moves that make the objective *worse* are never clipped.
+    At $\theta = \theta_\text{old}$ its gradient is the policy gradient. Derived in {ref}`ch-ppo`.
+
+    logp:     (N,) $\log\pi_\theta(a_i|s_i)$, torch with autograd graph;
+    logp_old: (N,) $\log\pi_{\theta_\text{old}}(a_i|s_i)$ recorded when the data was collected;
+    adv:      (N,) advantage estimates $\hat A_i$ (e.g. from :func:`rlnotes.returns.gae`);
+    clip_eps: $\epsilon > 0$. logp_old and adv may be tensors, numpy arrays or lists (detached).
+    Returns a scalar tensor.
+    """
+    logp_old, adv = _ppo_inputs(logp, logp_old, adv, "ppo_clip_loss")
+    if not (isinstance(clip_eps, (int, float, np.floating)) and 0.0 < float(clip_eps)):
+        raise ValueError(f"ppo_clip_loss needs clip_eps > 0 (typically 0.1 to 0.3); got {clip_eps!r}.")
+    ratio = torch.exp(logp - logp_old)                             # r_i(θ)
+    unclipped = ratio * adv                                        # r A
+    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * adv   # clip(r, 1−ε, 1+ε) A
+    return -torch.min(unclipped, clipped).mean()                   # −mean(min(...))
+
+
+def ppo_kl_loss(logp, logp_old, adv, beta, kl=None):
+    r"""PPO's KL-penalised surrogate loss {cite}`schulman2017ppo` (to be minimised).
+
+    $$L^\text{KLPEN}(\theta) = -\frac1N \sum_{i=1}^N r_i(\theta)\, \hat A_i
+      \;+\; \beta\, \widehat{\mathrm{KL}}\big(\pi_{\theta_\text{old}} \,\|\, \pi_\theta\big),$$
+
+    with $r_i(\theta) = \pi_\theta(a_i|s_i)/\pi_{\theta_\text{old}}(a_i|s_i)$ and the KL
+    estimated by :func:`approx_kl` — the non-negative, unbiased "k3" estimate
+    $\frac1N\sum_i [(r_i - 1) - \log r_i]$ from the same samples (see its docstring for why).
+    Pass ``kl`` to use another estimate instead, e.g. the exact per-state KL of the two action
+    distributions averaged over the batch (what the paper uses). Derived in {ref}`ch-ppo`.
+
+    logp, logp_old, adv: (N,), as in :func:`ppo_clip_loss`; beta: $\beta \ge 0$ (a number);
+    kl: None, or a scalar tensor with graph. Returns a scalar tensor.
+    """
+    logp_old, adv = _ppo_inputs(logp, logp_old, adv, "ppo_kl_loss")
+    try:
+        beta = float(beta)
+    except (TypeError, ValueError):
+        raise ValueError(f"ppo_kl_loss needs beta as a number >= 0; got {beta!r}.") from None
+    if not (beta >= 0.0 and np.isfinite(beta)):
+        raise ValueError(f"ppo_kl_loss needs a finite beta >= 0 (the KL coefficient); got {beta}.")
+    ratio = torch.exp(logp - logp_old)                             # r_i(θ)
+    kl = approx_kl(logp, logp_old) if kl is None else kl           # KL̂(π_old ‖ π_θ)
+    return -(ratio * adv).mean() + beta * kl                       # −mean(r A) + β KL̂
+
+
+def adapt_kl_beta(beta, kl, kl_target):
+    r"""The adaptive KL coefficient of PPO {cite}`schulman2017ppo`, applied after each policy update.
+
+    With $d$ the KL between the old and the updated policy, measured on the batch:
+
+    * $d < d_\text{targ} / 1.5$: the policy moved too little, $\beta \leftarrow \beta / 2$;
+    * $d > 1.5\, d_\text{targ}$: it moved too much, $\beta \leftarrow 2 \beta$;
+    * otherwise $\beta$ is kept.
+
+    beta: the current $\beta > 0$; kl: $d$ (a number or a scalar tensor); kl_target:
+    $d_\text{targ} > 0$. Returns the new $\beta$ as a float. Derived in {ref}`ch-ppo`.
+    """
+    beta, kl, kl_target = float(beta), float(kl), float(kl_target)
+    if not kl_target > 0 or not beta > 0:
+        raise ValueError(f"adapt_kl_beta needs beta > 0 and kl_target > 0; got beta={beta}, "
+                         f"kl_target={kl_target}.")
+    if not np.isfinite(kl):
+        raise ValueError(f"adapt_kl_beta got kl = {kl}: the policy update diverged (try a smaller "
+                         "learning rate).")
+    if kl < kl_target / 1.5:
+        return beta / 2.0                                          # moved too little: weaker penalty
+    if kl > kl_target * 1.5:
+        return beta * 2.0                                          # moved too much: stronger penalty
+    return beta

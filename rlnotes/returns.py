@@ -23,7 +23,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["discounted_return", "reward_to_go", "discount_cumsum"]
+__all__ = ["discounted_return", "reward_to_go", "discount_cumsum", "gae", "td_targets"]
 
 
 def _episode_rewards(rewards, who):
@@ -133,3 +133,122 @@ def discount_cumsum(rewards, gamma=1.0):
         out[a:b] = suffix / powers + gamma * powers[::-1] * carry  # ... / γ^(t−a) + γ^(b−t) R̂_b
         carry = out[a]
     return back(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrapped targets: TD targets and generalised advantage estimation (chapter "PPO")
+# --------------------------------------------------------------------------------------------
+def _rollout_arrays(who, **arrays):
+    """Check (T,) / (T, N) arrays of one shape -> (dict of float64 numpy arrays, back-converter).
+
+    The output type follows the first torch tensor among the inputs (its floating dtype), else
+    numpy (the floating dtype of ``rewards`` or ``values``, float64 otherwise).
+    """
+    like = next((a for a in arrays.values() if isinstance(a, torch.Tensor)), None)
+    out, shapes = {}, {}
+    for name, a in arrays.items():
+        if isinstance(a, torch.Tensor):
+            a = a.detach().cpu().numpy()
+        try:
+            a = np.asarray(a)
+            if a.dtype == object:
+                raise TypeError
+            out[name] = a.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{who}: {name} must be a numeric numpy array, torch tensor or list; "
+                             f"got {type(arrays[name]).__name__}.") from None
+        shapes[name] = a.shape
+    first = next(iter(shapes.values()))
+    if any(s != first for s in shapes.values()) or len(first) not in (1, 2) or first[0] == 0:
+        raise ValueError(
+            f"{who} needs arrays of one shape, (T,) for one env or (T, N) for N envs stepped "
+            f"together (time first), T >= 1; got " + ", ".join(f"{k} {v}" for k, v in shapes.items())
+            + ". next_values[t] is V(s_{t+1}), the value of the observation that followed step t "
+            "(for a truncated step: of the true final observation, info['final_obs']).")
+    for name in ("terminated", "truncated"):
+        if name in out and not np.isin(out[name], (0.0, 1.0)).all():
+            raise ValueError(f"{who}: {name} must hold booleans (or 0/1); got other values.")
+    if like is not None:
+        dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
+
+        def back(x):
+            return torch.as_tensor(x, dtype=dtype, device=like.device)
+    else:
+        ref = next((np.asarray(arrays[k]) for k in ("values", "rewards") if k in arrays), None)
+        dtype = ref.dtype if ref is not None and np.issubdtype(ref.dtype, np.floating) else np.float64
+
+        def back(x):
+            return x.astype(dtype, copy=False)
+    return out, back
+
+
+def _check_unit(x, name, who):
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{who}: {name} must be a number in [0, 1]; got {x!r}.") from None
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"{who}: {name} must be in [0, 1]; got {x}.")
+    return x
+
+
+def td_targets(rewards, next_values, terminated, gamma=0.99):
+    r"""One-step TD targets $y_t = r_t + \gamma\,(1 - \text{terminated}_t)\, V(s_{t+1})$.
+
+    A terminal state has value 0, so nothing is bootstrapped after termination; after a
+    truncation (time limit) the state was not terminal and $V(s_{t+1})$ — the value of the true
+    final observation — is kept {cite}`pardo2018timelimits`. Derived in {ref}`ch-ppo`.
+
+    rewards, next_values, terminated: (T,) or (T, N), numpy arrays or torch tensors (or lists);
+    ``next_values[t]`` $= V(s_{t+1})$. gamma in [0, 1]. Returns the same shape; a torch tensor
+    (without graph) if any input is one, else numpy.
+    """
+    a, back = _rollout_arrays("td_targets", rewards=rewards, next_values=next_values,
+                              terminated=terminated)
+    gamma = _check_unit(gamma, "gamma", "td_targets")
+    return back(a["rewards"] + gamma * (1.0 - a["terminated"]) * a["next_values"])  # r + γ(1−term)V(s')
+
+
+def gae(rewards, values, next_values, terminated, truncated, gamma=0.99, lam=0.95):
+    r"""Generalised advantage estimates $\hat A_t$ {cite}`schulman2016gae`.
+
+    $$\delta_t = r_t + \gamma\,(1 - \text{terminated}_t)\, V(s_{t+1}) - V(s_t), \qquad
+      \hat A_t = \delta_t + \gamma\lambda\,(1 - \text{done}_t)\, \hat A_{t+1},$$
+
+    with $\text{done}_t = \text{terminated}_t \lor \text{truncated}_t$ and $\hat A_T = 0$ after
+    the last step of the array. Within an episode this is
+    $\hat A_t = \sum_{l \ge 0} (\gamma\lambda)^l \delta_{t+l}$: $\lambda = 0$ gives the TD error
+    $\delta_t$, $\lambda = 1$ gives $G_t - V(s_t)$ (Monte Carlo return minus the value) for an
+    episode that terminates inside the array. Two kinds of episode end, treated differently:
+
+    * **termination** (a terminal state): no value is bootstrapped, $V(s_{t+1})$ is dropped;
+    * **truncation** (time limit, or the array ending): the episode did not end, so $\delta_t$
+      keeps $\gamma V(s_{t+1})$, with ``next_values[t]`` the value of the *true* final
+      observation (``info["final_obs"]``), not of the next episode's first observation.
+
+    In both cases the sum stops at the episode end — the next row of the array belongs to a new
+    episode. The last row of the array is cut by the rollout length: there the sum stops too
+    and $\delta$ bootstraps from ``next_values``. Derived in {ref}`ch-ppo`.
+
+    rewards, values, next_values, terminated, truncated: (T,) for one env or (T, N) for N envs
+    (time first), numpy arrays or torch tensors (or lists); ``values[t]`` $= V(s_t)$,
+    ``next_values[t]`` $= V(s_{t+1})$. gamma, lam in [0, 1].
+    Returns $\hat A$ of the same shape: a torch tensor (no graph; advantages are constants in
+    the policy loss) if any input is a tensor, else numpy. The value targets of PPO's value
+    loss are $\hat A_t + V(s_t)$ (the λ-return).
+    This is a plain backward loop over $t$, vectorised over the N envs.
+    """
+    a, back = _rollout_arrays("gae", rewards=rewards, values=values, next_values=next_values,
+                              terminated=terminated, truncated=truncated)
+    gamma = _check_unit(gamma, "gamma", "gae")
+    lam = _check_unit(lam, "lam", "gae")
+    r, v, v_next = a["rewards"], a["values"], a["next_values"]
+    term = a["terminated"]
+    done = np.maximum(term, a["truncated"])                        # terminated or truncated
+    delta = r + gamma * (1.0 - term) * v_next - v                  # δ_t = r_t + γ(1−term_t)V(s_{t+1}) − V(s_t)
+    adv = np.zeros_like(delta)
+    running = np.zeros_like(delta[0])                              # Â_{t+1}, 0 after the last row
+    for t in reversed(range(len(delta))):
+        running = delta[t] + gamma * lam * (1.0 - done[t]) * running   # Â_t = δ_t + γλ(1−done_t)Â_{t+1}
+        adv[t] = running
+    return back(adv)

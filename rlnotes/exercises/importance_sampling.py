@@ -1,0 +1,344 @@
+r"""Checkers for the exercises of the chapter "Importance sampling and off-policy policy
+gradients" (book/importance_sampling.ipynb, {ref}`ch-importance-sampling`).
+
+(a) ``is_estimate(f, x, log_p, log_q)``: the ordinary importance-sampling estimate
+    $\frac1N \sum_i f(x_i)\, p(x_i)/q(x_i)$ of $\mathbb E_{x \sim p}[f(x)]$ from samples
+    $x_i \sim q$, eq. {eq}`eq-is-estimator`;
+(b) ``causal_weights(logp_target, logp_behavior)``: the per-decision weights
+    $w_{0:t} = \prod_{k=0}^{t} \pi_\theta(a_k|s_k)/\pi_{\theta'}(a_k|s_k)$ of one trajectory,
+    one per step, eq. {eq}`eq-is-causal-weights`;
+(c) ``surrogate_objective(logp, logp_old, adv)``: the sample surrogate
+    $\frac1N \sum_n \frac{\pi_\theta(a_n|s_n)}{\pi_{\theta'}(a_n|s_n)} \hat A_n$, a torch scalar
+    whose gradient at $\theta = \theta'$ is the policy gradient, eq. {eq}`eq-is-surrogate-estimate`.
+
+The references are computed here from the formulas, independently of
+``rlnotes.estimators.importance_weights`` (tested in tests/test_estimators.py). Each typical
+mistake is simulated and recognised by comparing the reader's answer with the mistake's answer.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from rlnotes.exercises.core import Hint, as_array, call, checker
+
+__all__ = ["check_is_estimate", "check_causal_weights", "check_surrogate_objective"]
+
+_ATOL, _RTOL = 1e-8, 1e-6
+
+
+def _fmt(x) -> str:
+    return np.format_float_positional(float(x), precision=4, trim="-")
+
+
+def _to_numpy(value):
+    """torch tensors (detached) to float64 numpy; anything else unchanged."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().to(torch.float64).numpy()
+    return value
+
+
+def _close(a, b, atol=_ATOL, rtol=_RTOL):
+    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=atol, rtol=rtol))
+
+
+def _match_mistake(answer, expected, mistakes, atol=_ATOL, rtol=_RTOL):
+    """The first (mistake, fix) whose answer reproduces ``answer`` (and differs from the truth)."""
+    for wrong, mistake, fix in mistakes:
+        wrong = np.asarray(wrong, dtype=float)
+        if _close(answer, wrong, atol, rtol) and not _close(wrong, expected, atol, rtol):
+            return mistake, fix
+    return None
+
+
+# ============================================================================================
+# (a) the importance-sampling estimate of E_p[f] from samples of q
+# ============================================================================================
+def _normal_logpdf(mu, sigma):
+    return lambda x: -0.5 * ((np.asarray(x) - mu) / sigma) ** 2 - math.log(sigma) - 0.5 * math.log(2 * math.pi)
+
+
+def _laplace_logpdf(x):
+    return -np.abs(np.asarray(x)) - math.log(2.0)
+
+
+def _is_cases():
+    """(description, f, x ~ q, log_p, log_q): fixed samples, rounded so that the cases are readable."""
+    rng = np.random.default_rng(21)
+    return [
+        ("p = N(0, 1), q = N(1, 1), f(x) = x², 40 samples of q",
+         lambda x: x ** 2, np.round(rng.normal(1.0, 1.0, 40), 3), _normal_logpdf(0.0, 1.0),
+         _normal_logpdf(1.0, 1.0)),
+        ("p = N(0, 1), q = N(0, 2²), f(x) = 1[x > 1], 60 samples of q",
+         lambda x: (x > 1.0).astype(float), np.round(rng.normal(0.0, 2.0, 60), 3),
+         _normal_logpdf(0.0, 1.0), _normal_logpdf(0.0, 2.0)),
+        ("p = Laplace(0, 1), q = N(0.5, 1.5²), f(x) = |x|, 25 samples of q",
+         np.abs, np.round(rng.normal(0.5, 1.5, 25), 3), _laplace_logpdf, _normal_logpdf(0.5, 1.5)),
+    ]
+
+
+@checker
+def check_is_estimate(fn):
+    r"""Exercise: ``is_estimate(f, x, log_p, log_q)`` $= \frac1N \sum_i f(x_i)\, p(x_i)/q(x_i)$, a number."""
+    for case, f, x, log_p, log_q in _is_cases():
+        given = x.copy()
+        answer = _to_numpy(call(fn, f, given, log_p, log_q))
+        n = len(x)
+        fx = f(x)
+        w = np.exp(log_p(x) - log_q(x))                              # p(x_i) / q(x_i)
+        expected = float(np.mean(w * fx))                            # (1/N) Σ w_i f(x_i)
+        if np.shape(answer) == (n,):
+            if _close(np.asarray(answer, float), w * fx):
+                raise Hint(f"you returned the {n} per-sample terms w_i f(x_i) ({case}); the estimate "
+                           "is their average: add .mean().")
+            if _close(np.asarray(answer, float), w):
+                raise Hint(f"you returned the {n} weights p(x_i)/q(x_i) ({case}); the estimate is "
+                           "the average of the weighted values, (1/N) Σ_i w_i f(x_i).")
+            raise Hint(f"you returned {n} numbers ({case}); return one number, the estimate of E_p[f].")
+        value = float(as_array(answer, (), "the estimate"))
+        if not np.array_equal(given, x):
+            raise Hint(f"your function changed the samples x it was given ({case}); compute the "
+                       "weights into a new array.")
+        if _close(value, expected):
+            continue
+        mistakes = [
+            (np.mean(fx / w), "your weights are inverted: you used q(x)/p(x)",
+             "The samples come from q, so each must be re-weighted by how much more likely it is "
+             "under p: w_i = p(x_i)/q(x_i) = exp(log_p(x_i) − log_q(x_i))."),
+            (np.mean(fx), "you averaged f(x_i) without weights, as if the samples came from p: "
+             "that estimates E_q[f], not E_p[f]", "The samples x_i were drawn from q. Multiply "
+             "each f(x_i) by the weight p(x_i)/q(x_i)."),
+            (np.sum(w * fx), "you summed the weighted values instead of averaging them",
+             "The estimate is (1/N) Σ_i w_i f(x_i); a sum grows with the number of samples."),
+            (np.sum(w * fx) / np.sum(w), "you normalised the weights to sum to one: that is the "
+             "self-normalised estimator Σ w_i f(x_i) / Σ w_i, a different (consistent, but biased "
+             "for finite N) estimate", "This exercise asks for the ordinary estimator "
+             "(1/N) Σ_i w_i f(x_i), which is unbiased: divide by N, not by the sum of the "
+             "weights."),
+            (np.mean(fx * (log_p(x) - log_q(x))), "you weighted with the log-ratio "
+             "log p(x) − log q(x): exponentiate it", "w_i = exp(log_p(x_i) − log_q(x_i))."),
+            (np.mean(fx * np.exp(log_p(x))), "you weighted with p(x_i) alone and forgot to divide "
+             "by q(x_i)", "The weight is the ratio p(x_i)/q(x_i)."),
+            (np.mean(w) * np.mean(fx), "you averaged the weights and the values separately and "
+             "multiplied the averages", "Each value gets its own sample's weight: "
+             "np.mean(w * f(x))."),
+            (np.mean(w), "you averaged the weights alone and left f out", "Multiply each weight "
+             "by f(x_i) before averaging."),
+        ]
+        found = _match_mistake(value, expected, mistakes)
+        if found:
+            mistake, fix = found
+            raise Hint(f"{mistake}: expected {_fmt(expected)}, got {_fmt(value)} ({case}). {fix}")
+        raise Hint(f"for {case} expected (1/N) Σ_i f(x_i) p(x_i)/q(x_i) = {_fmt(expected)}, got "
+                   f"{_fmt(value)}.")
+    return ("is_estimate computes the ordinary importance-sampling estimate (1/N) Σ_i f(x_i) "
+            "p(x_i)/q(x_i) for Gaussian and Laplace targets, a smooth f, a step and |x|.")
+
+
+# ============================================================================================
+# (b) per-decision (causal) importance weights of one trajectory
+# ============================================================================================
+def _causal_cases():
+    rng = np.random.default_rng(8)
+    lt = np.log(np.array([0.5, 0.8, 0.3, 0.9]))
+    lb = np.log(np.array([0.25, 0.4, 0.6, 0.9]))
+    cases = [("a 4-step trajectory with ratios 2, 2, 0.5, 1", lt, lb)]
+    for desc, T in [("a 12-step trajectory with random probabilities", 12),
+                    ("a 1-step trajectory", 1),
+                    ("a 6-step trajectory with random probabilities", 6)]:
+        pt = np.round(rng.uniform(0.05, 0.95, T), 3)
+        pb = np.round(rng.uniform(0.05, 0.95, T), 3)
+        cases.append((desc, np.log(pt), np.log(pb)))
+    return cases
+
+
+def _causal_mistakes(lt, lb):
+    T = len(lt)
+    log_r = lt - lb
+    ratio = np.exp(log_r)
+    exclusive = np.exp(np.concatenate([[0.0], np.cumsum(log_r)[:-1]]))
+    future = np.exp(np.cumsum(log_r[::-1])[::-1])
+    return [
+        (np.full(T, np.exp(log_r.sum())), "every step got the weight of the whole trajectory "
+         "(the product over all T steps)", "Causality: the reward r_t depends only on the actions "
+         "up to step t, and the ratios of later steps average to 1. Use the running product up "
+         "to t: np.exp(np.cumsum(logp_target - logp_behavior))."),
+        (np.exp(np.cumsum(lb - lt)), "your ratios are inverted: you used π_θ'(a|s)/π_θ(a|s)",
+         "The data come from the behaviour policy π_θ', so each factor is "
+         "π_θ(a_k|s_k)/π_θ'(a_k|s_k) = exp(logp_target − logp_behavior)."),
+        (np.cumsum(ratio), "you summed the ratios instead of multiplying them",
+         "The probability of a trajectory is a product over steps, so its ratio is a product of "
+         "the per-step ratios: a cumulative product (np.cumprod), or exp of a cumulative sum of "
+         "the log-ratios."),
+        (ratio, "you used only the ratio of step t itself", "The state s_t was reached through "
+         "the earlier actions a_0, ..., a_{t-1}, whose probabilities also changed: multiply the "
+         "ratios of all steps k = 0, ..., t."),
+        (exclusive, "you left out the ratio of step t itself (your product stops at t − 1)",
+         "r_t is received after a_t, so the probability of a_t is part of it: the product runs "
+         "over k = 0, ..., t inclusive."),
+        (future, "your product runs from step t to the end of the trajectory (the future)",
+         "The weight of step t needs the steps that led to it, k = 0, ..., t, not those after it."),
+        (np.cumsum(log_r), "these are the log-weights: you forgot to exponentiate",
+         "np.exp(np.cumsum(logp_target - logp_behavior))."),
+        (np.exp(np.cumsum(lt)), "you forgot the behaviour policy: this is the product of the "
+         "target probabilities alone", "Each factor is a ratio π_θ(a_k|s_k)/π_θ'(a_k|s_k)."),
+        (np.cumprod(np.exp(lt) - np.exp(lb)), "you subtracted the probabilities instead of "
+         "dividing them", "The ratio is exp(log π_θ − log π_θ'): subtract the *logs*, then "
+         "exponentiate."),
+    ]
+
+
+@checker
+def check_causal_weights(fn):
+    r"""Exercise: ``causal_weights(logp_target, logp_behavior)`` $= \big(\prod_{k \le t} \pi_\theta/\pi_{\theta'}\big)_{t}$."""
+    for case, lt, lb in _causal_cases():
+        T = len(lt)
+        lt_given, lb_given = lt.copy(), lb.copy()
+        answer = _to_numpy(call(fn, lt_given, lb_given))
+        if np.ndim(answer) == 0 and T > 1:
+            raise Hint(f"for {case} you returned a single number; return one weight per step, an "
+                       f"array of shape ({T},).")
+        answer = as_array(answer, (T,), f"the weights for {case}")
+        if not (np.array_equal(lt_given, lt) and np.array_equal(lb_given, lb)):
+            raise Hint(f"your function changed the arrays it was given ({case}); compute the "
+                       "weights into a new array.")
+        expected = np.exp(np.cumsum(lt - lb))                       # Π_{k≤t} π_θ / π_θ'
+        if _close(answer, expected):
+            continue
+        diff = np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))
+        i = int(diff[0]) if diff.size else 0
+        found = _match_mistake(answer, expected, _causal_mistakes(lt, lb))
+        if found:
+            mistake, fix = found
+            raise Hint(f"{mistake}: expected {_fmt(expected[i])}, got {_fmt(answer[i])} for step {i} "
+                       f"({case}). {fix}")
+        raise Hint(f"the weights are wrong for step {i} ({case}): expected "
+                   f"Π_{{k≤{i}}} π_θ/π_θ' = {_fmt(expected[i])}, got {_fmt(answer[i])}.")
+    return ("causal_weights computes w_{0:t} = Π_{k=0}^{t} π_θ(a_k|s_k)/π_θ'(a_k|s_k) for every "
+            "step t of 4 trajectories (a one-step trajectory included).")
+
+
+# ============================================================================================
+# (c) the surrogate objective J^{θ'}(θ) on a batch
+# ============================================================================================
+def _surrogate_cases():
+    """(description, logits θ' (B, A), shift θ − θ' (B, A) or None, actions, advantages, kind).
+
+    kind: "plain" (logp_old a detached constant), "attached" (θ = θ' and logp_old computed from
+    the same leaf with its graph), "value" (advantages R − V_φ(s) with a graph into φ).
+    """
+    g = torch.Generator().manual_seed(17)
+    out = []
+    for desc, B, A, shifted, kind in [
+        ("a batch of 6 steps, 3 actions, θ ≠ θ'", 6, 3, True, "plain"),
+        ("a batch of 8 steps, 2 actions, θ = θ' and logp_old computed by the same network (it "
+         "still carries the autograd graph)", 8, 2, False, "attached"),
+        ("a batch of 5 steps, 4 actions, θ ≠ θ', advantages R − V_φ(s) from a value model whose "
+         "parameters φ require gradients", 5, 4, True, "value"),
+    ]:
+        logits_old = torch.randn(B, A, generator=g, dtype=torch.float64)
+        shift = 0.5 * torch.randn(B, A, generator=g, dtype=torch.float64) if shifted else None
+        actions = torch.randint(A, (B,), generator=g)
+        adv = torch.round(10 * torch.randn(B, generator=g, dtype=torch.float64)) / 4
+        out.append((desc, logits_old, shift, actions, adv, kind))
+    return out
+
+
+@checker
+def check_surrogate_objective(fn):
+    r"""Exercise: ``surrogate_objective(logp, logp_old, adv)`` $= \frac1N \sum_n e^{\log\pi_\theta - \log\pi_{\theta'}} \hat A_n$."""
+    for case, logits_old, shift, actions, adv0, kind in _surrogate_cases():
+        B = len(actions)
+        idx = torch.arange(B)
+        logits = (logits_old if shift is None else logits_old + shift).clone().requires_grad_(True)
+        logp = torch.log_softmax(logits, -1)[idx, actions]                    # log π_θ(a|s), graph
+        if kind == "attached":
+            logp_old = torch.log_softmax(logits, -1)[idx, actions]            # same values, graph kept
+        else:
+            logp_old = torch.log_softmax(logits_old, -1)[idx, actions]        # a constant
+        phi = None
+        if kind == "value":
+            gv = torch.Generator().manual_seed(5)
+            states = torch.randn(B, 3, generator=gv, dtype=torch.float64)
+            phi = torch.tensor([0.5, -1.0, 0.25], dtype=torch.float64, requires_grad=True)
+            adv = adv0 - states @ phi                                         # R − V_φ(s): has a graph
+        else:
+            adv = adv0.clone()
+        answer = call(fn, logp, logp_old, adv)
+        if not isinstance(answer, torch.Tensor):
+            raise Hint(f"return a torch tensor, got {type(answer).__name__} ({case}). float(...), "
+                       ".item() or .numpy() cut the autograd graph, and the gradient steps on the "
+                       "surrogate need it.")
+        if answer.dim() != 0:
+            if tuple(answer.shape) == (B,):
+                raise Hint(f"your surrogate has shape ({B},), one term per step ({case}); it is one "
+                           "number: average the terms with .mean().")
+            raise Hint(f"the surrogate should be a scalar (shape ()), got shape "
+                       f"{tuple(answer.shape)} ({case}).")
+        lp, lo, A = (t.detach().numpy() for t in (logp, logp_old, adv))
+        r = np.exp(lp - lo)                                                   # π_θ / π_θ'
+        value, expected = float(answer.detach()), float(np.mean(r * A))
+        if not np.isclose(value, expected, atol=1e-10, rtol=1e-8):
+            mistakes = [
+                (-np.mean(r * A), "sign error: you returned the loss −mean(ratio · A)",
+                 "This exercise asks for the objective J^θ'(θ) itself, to be maximised: "
+                 "+mean(ratio · adv)."),
+                (np.mean(A / r), "your ratio is inverted: you used π_θ'/π_θ",
+                 "The data come from π_θ': the ratio is π_θ/π_θ' = exp(logp − logp_old)."),
+                (np.mean((lp - lo) * A), "you weighted with the log-ratio logp − logp_old: "
+                 "exponentiate it", "ratio = torch.exp(logp - logp_old)."),
+                (np.mean(lp * A), "this is the on-policy pseudo-objective mean(logp · A): its "
+                 "gradient agrees with the surrogate's only at θ = θ', and its value is not "
+                 "an estimate of anything", "Use the probability ratio "
+                 "torch.exp(logp - logp_old) in place of logp."),
+                (-np.mean(lp * A), "this is the policy-gradient pseudo-loss −mean(logp · A)",
+                 "The surrogate weights each advantage with the probability ratio: "
+                 "mean(torch.exp(logp - logp_old) * adv)."),
+                (np.sum(r * A), "you summed over the batch instead of averaging",
+                 "The surrogate is a sample mean, (1/N) Σ_n ratio_n A_n; use .mean()."),
+                (np.mean(r) * np.mean(A), "you averaged the ratios and the advantages separately "
+                 "and multiplied the averages", "Each advantage is weighted by its own step's "
+                 "ratio: (ratio * adv).mean()."),
+                (np.mean(np.exp(lp) * A), "you weighted with π_θ(a|s) alone and forgot to divide "
+                 "by π_θ'(a|s)", "ratio = torch.exp(logp - logp_old)."),
+                (np.mean(r), "you left the advantages out", "Weight each ratio by its advantage."),
+            ]
+            found = _match_mistake(value, expected, mistakes, atol=1e-10, rtol=1e-8)
+            if found:
+                mistake, fix = found
+                raise Hint(f"{mistake}: expected {_fmt(expected)}, got {_fmt(value)} ({case}). {fix}")
+            raise Hint(f"for {case} expected mean(π_θ/π_θ' · A) = {_fmt(expected)}, got {_fmt(value)}.")
+        if not answer.requires_grad:
+            raise Hint(f"your surrogate has the right value but no gradient ({case}): it must stay a "
+                       "function of logp. Did you detach logp, or compute in numpy / under "
+                       "torch.no_grad()? Only logp_old and adv are constants.")
+        try:
+            inputs = [logits] if phi is None else [logits, phi]
+            grads = torch.autograd.grad(answer, inputs, allow_unused=True)
+            grad, grad_phi = grads[0], (grads[1] if phi is not None else None)
+        except RuntimeError as e:
+            raise Hint(f"differentiating your surrogate failed ({type(e).__name__}: {e}) ({case}).") from None
+        probs = torch.softmax(logits.detach(), -1).numpy()
+        onehot = np.eye(logits.shape[1])[actions.numpy()]
+        expected_grad = (r * A)[:, None] * (onehot - probs) / B       # (1/N) r_n A_n ∇ log π(a_n|s_n)
+        got = np.zeros_like(expected_grad) if grad is None else grad.numpy()
+        if not _close(got, expected_grad, atol=1e-10, rtol=1e-6):
+            if kind == "attached" and np.allclose(got, 0.0):
+                raise Hint(f"the gradient of your surrogate is zero at θ = θ' ({case}): logp_old "
+                           "was computed by the same network and still carries its graph, so "
+                           "logp − logp_old is constant and the ratio cannot move. logp_old "
+                           "belongs to the behaviour policy θ' and is a constant: use "
+                           "logp_old.detach().")
+            raise Hint(f"the gradient of your surrogate with respect to the logits is wrong ({case}): "
+                       "it should be (1/N) Σ_n ratio_n A_n ∇ log π_θ(a_n|s_n). Treat logp_old and "
+                       "adv as constants (.detach()).")
+        if grad_phi is not None and torch.any(grad_phi != 0):
+            raise Hint(f"your surrogate sends gradients into the advantages ({case}): here they are "
+                       "R − V_φ(s), and differentiating the surrogate moves the value model's φ "
+                       f"(gradient {np.round(grad_phi.numpy(), 3).tolist()}). The advantages are "
+                       "constants of the estimator: use adv.detach().")
+    return ("surrogate_objective returns mean(π_θ/π_θ' · A) as a differentiable scalar; its gradient "
+            "is (1/N) Σ_n ratio_n A_n ∇ log π_θ(a_n|s_n) (the policy gradient at θ = θ'), with "
+            "logp_old and the advantages treated as constants.")

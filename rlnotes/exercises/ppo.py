@@ -1,0 +1,418 @@
+r"""Checkers for the exercises of the chapter "Proximal policy optimisation"
+(book/ppo.ipynb, {ref}`ch-ppo`).
+
+(a) ``clipped_surrogate_loss(logp, logp_old, adv, clip_eps)``: minus the clipped surrogate
+    objective, $-\frac1N\sum_t \min\big(r_t \hat A_t,\ \mathrm{clip}(r_t, 1-\epsilon, 1+\epsilon)\,\hat A_t\big)$
+    with $r_t = \exp(\log\pi_\theta - \log\pi_{\theta'})$, eq. {eq}`eq-ppo-clip`; checked in
+    value *and* in its gradient with respect to ``logp``;
+(b) ``episode_gae(rewards, values, final_value, terminated, gamma, lam)``: generalised
+    advantage estimates of one episode, $\hat A_t = \delta_t + \gamma\lambda \hat A_{t+1}$,
+    bootstrapping from $V(o_T)$ when the episode was truncated but not when it terminated,
+    eq. {eq}`eq-ppo-gae-recursion`;
+(c) ``adapt_beta(beta, kl, kl_target)``: the adaptive KL coefficient of PPO's penalty
+    variant, eq. {eq}`eq-ppo-beta-rule`: halve $\beta$ when the measured KL is below
+    $d_\text{targ}/1.5$, double it above $1.5\,d_\text{targ}$, keep it otherwise.
+
+The references are computed here from the formulas with plain loops, independently of
+``rlnotes.returns`` and ``rlnotes.estimators`` (which have their own tests). Each typical
+mistake is simulated and recognised by comparing the reader's answer with the mistake's answer.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from rlnotes.exercises.core import Hint, as_array, call, checker
+
+__all__ = ["check_clipped_surrogate_loss", "check_episode_gae", "check_adapt_beta"]
+
+_ATOL, _RTOL = 1e-6, 1e-6
+
+
+def _fmt(x) -> str:
+    return np.format_float_positional(float(x), precision=4, trim="-")
+
+
+def _to_numpy(value):
+    """torch tensors (detached) to float64 numpy; anything else unchanged."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().to(torch.float64).numpy()
+    return value
+
+
+def _number(value):
+    """The reader's answer as a float if it is a single number (0-d or one element), else None."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        value = _to_numpy(value)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if arr.size != 1 or arr.ndim > 1:
+        return None
+    return float(arr.reshape(()))
+
+
+def _close(a, b):
+    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=_ATOL, rtol=_RTOL))
+
+
+def _diagnose(answer, expected, mistakes, what, case, index_name="step"):
+    """Raise a Hint unless answer ≈ expected (1-D arrays); name the mistake that reproduces it.
+
+    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
+    """
+    if _close(answer, expected):
+        return
+    diff = np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))
+    i = int(diff[0]) if diff.size else int(np.argmax(np.abs(answer - expected)))
+    where = f"for {index_name} {i} ({case})"
+    for wrong, mistake, fix in mistakes:
+        wrong = np.asarray(wrong, dtype=float)
+        if _close(answer, wrong) and not _close(wrong, expected):
+            raise Hint(f"{mistake}: expected {_fmt(expected[i])}, got {_fmt(answer[i])} {where}. {fix}")
+    raise Hint(f"{what} is wrong {where}: expected {_fmt(expected[i])}, got {_fmt(answer[i])}.")
+
+
+# ============================================================================================
+# (a) the clipped surrogate loss
+# ============================================================================================
+def _clip_reference(logp, logp_old, adv, eps):
+    """−(1/N) Σ min(r A, clip(r, 1−ε, 1+ε) A), one term at a time (torch, differentiable in logp)."""
+    terms = []
+    for k in range(len(logp)):
+        r = torch.exp(logp[k] - logp_old[k])                          # r_t = π_θ / π_θ'
+        r_clip = torch.clamp(r, 1.0 - eps, 1.0 + eps)
+        terms.append(torch.minimum(r * adv[k], r_clip * adv[k]))     # min(r A, clip(r) A)
+    return -torch.stack(terms).mean()
+
+
+def _clip_mistakes(logp, logp_old, adv, eps):
+    """(function of logp giving the loss that mistake gives, what the mistake is, how to fix it)."""
+    ratio = lambda lp: torch.exp(lp - logp_old)                      # noqa: E731
+    clip = lambda x: torch.clamp(x, 1.0 - eps, 1.0 + eps)           # noqa: E731
+    return [
+        (lambda lp: -torch.maximum(ratio(lp) * adv, clip(ratio(lp)) * adv).mean(),
+         "you took the max of the two terms instead of the min",
+         "PPO keeps the *pessimistic* term: min(r·A, clip(r, 1−ε, 1+ε)·A). With the max, "
+         "moving the ratio further out of the range is never penalised."),
+        (lambda lp: -torch.minimum(ratio(lp) * adv, ratio(lp) * clip(adv)).mean(),
+         "you clipped the advantage instead of the probability ratio",
+         "Clip the ratio r = exp(logp − logp_old) to [1 − ε, 1 + ε] and multiply the clipped "
+         "ratio by the (unclipped) advantage."),
+        (lambda lp: -torch.minimum(ratio(lp) * adv, clip(adv)).mean(),
+         "you clipped the advantage instead of the probability ratio (and dropped r from the "
+         "second term)", "The second term is clip(r, 1 − ε, 1 + ε) · A."),
+        (lambda lp: -torch.minimum(ratio(lp) * adv, clip(ratio(lp) * adv)).mean(),
+         "you clipped the product r·A instead of the ratio r",
+         "Clip r alone to [1 − ε, 1 + ε], then multiply by A: torch.clamp(ratio, 1 - clip_eps, "
+         "1 + clip_eps) * adv."),
+        (lambda lp: torch.minimum(ratio(lp) * adv, clip(ratio(lp)) * adv).mean(),
+         "your loss has the wrong sign: you returned the objective itself",
+         "Optimisers minimise, and PPO maximises the clipped objective: return minus its mean."),
+        (lambda lp: torch.maximum(ratio(lp) * adv, clip(ratio(lp)) * adv).mean(),
+         "you returned +max(...) instead of −min(...): both the sign and the min/max are flipped",
+         "loss = −mean(min(r·A, clip(r, 1−ε, 1+ε)·A))."),
+        (lambda lp: -torch.minimum((lp - logp_old) * adv, clip(lp - logp_old) * adv).mean(),
+         "your ratio is logp − logp_old, a difference of log-probabilities, not a ratio",
+         "r = π_θ(a|s) / π_θ'(a|s) = exp(logp − logp_old): take torch.exp of the difference."),
+        (lambda lp: -torch.minimum(lp / logp_old * adv, clip(lp / logp_old) * adv).mean(),
+         "your ratio is logp / logp_old, a ratio of log-probabilities",
+         "r = π_θ / π_θ' = exp(logp − logp_old): the ratio of probabilities, not of their logs."),
+        (lambda lp: -torch.minimum(torch.exp(logp_old - lp) * adv,
+                                   clip(torch.exp(logp_old - lp)) * adv).mean(),
+         "your ratio is upside down: exp(logp_old − logp) = π_θ' / π_θ",
+         "r = π_θ / π_θ' = exp(logp − logp_old): the new policy on top."),
+        (lambda lp: -torch.minimum(ratio(lp) * adv, clip(ratio(lp)) * adv).sum(),
+         "you summed over the batch instead of averaging",
+         "Take the mean over the N samples, so that the step size does not grow with the batch."),
+        (lambda lp: -(clip(ratio(lp)) * adv).mean(),
+         "you used only the clipped term, without the min",
+         "Take the elementwise min of r·A and clip(r, 1−ε, 1+ε)·A: the clipped term alone has "
+         "zero gradient wherever r left the range, even where the change made the objective "
+         "worse and the min keeps the unclipped r·A (with its gradient)."),
+        (lambda lp: -(ratio(lp) * adv).mean(),
+         "you did not clip at all: that is the plain surrogate −mean(r·A)",
+         "Add the clipped term: −mean(min(r·A, clip(r, 1−ε, 1+ε)·A))."),
+        (lambda lp: -torch.minimum(ratio(lp) * adv, torch.clamp(ratio(lp), -eps, eps) * adv).mean(),
+         "you clipped the ratio to [−ε, ε] instead of [1 − ε, 1 + ε]",
+         "The ratio is 1 where the policies agree: clip it to [1 − clip_eps, 1 + clip_eps]."),
+        (lambda lp: -torch.minimum(ratio(lp) * adv, torch.clamp(ratio(lp), 1 - 2 * eps, 1 + 2 * eps)
+                                   * adv).mean(),
+         "your clip range is twice too wide ([1 − 2ε, 1 + 2ε])",
+         "Clip to [1 − clip_eps, 1 + clip_eps]."),
+    ]
+
+
+def _clip_cases():
+    """(description, logp_old, logp, adv, clip_eps): ratios inside and outside the range, on
+    both sides, with advantages of both signs."""
+    ratios = np.array([0.5, 0.85, 0.95, 1.0, 1.1, 1.35, 0.7, 1.6, 1.15, 0.9])
+    adv = np.array([1.5, -2.0, 0.7, -0.4, 1.2, -1.0, -0.8, 2.0, 0.3, 1.1])
+    logp_old = np.log(np.array([0.2, 0.6, 0.35, 0.8, 0.1, 0.45, 0.5, 0.25, 0.3, 0.55]))
+    cases = [("10 samples with ratios from 0.5 to 1.6, ε = 0.2", logp_old, logp_old + np.log(ratios),
+              adv, 0.2)]
+    ratios2 = np.array([1.4, 0.6, 1.05, 0.97, 1.5, 0.8])
+    adv2 = np.array([-1.0, 1.0, 2.5, -3.0, 1.05, -0.2])
+    lo2 = np.log(np.array([0.3, 0.3, 0.7, 0.2, 0.9, 0.4]))
+    cases.append(("6 samples with ε = 0.1", lo2, lo2 + np.log(ratios2), adv2, 0.1))
+    cases.append(("θ = θ' (all ratios 1), ε = 0.2", lo2, lo2.copy(), adv2, 0.2))
+    return cases
+
+
+@checker
+def check_clipped_surrogate_loss(fn):
+    r"""Exercise: ``clipped_surrogate_loss(logp, logp_old, adv, clip_eps)``
+    $= -\frac1N\sum_t \min(r_t \hat A_t, \mathrm{clip}(r_t, 1-\epsilon, 1+\epsilon)\hat A_t)$."""
+    # 1. the reader's loss on every case (a malformed answer is reported at once)
+    runs = []
+    for case, lo, lp, a, eps in _clip_cases():
+        logp_old = torch.tensor(lo, dtype=torch.float64)
+        adv = torch.tensor(a, dtype=torch.float64)
+        ref_logp = torch.tensor(lp, dtype=torch.float64, requires_grad=True)
+        expected = _clip_reference(ref_logp, logp_old, adv, eps)       # before the reader's call
+        (expected_grad,) = torch.autograd.grad(expected, ref_logp)
+        logp = torch.tensor(lp, dtype=torch.float64, requires_grad=True)
+        given = (logp_old.clone(), adv.clone())                        # what the reader receives
+        answer = call(fn, logp, given[0], given[1], eps)
+        if not (torch.equal(given[0], logp_old) and torch.equal(given[1], adv)):
+            raise Hint(f"your function changed logp_old or adv in place ({case}); compute into "
+                       "new tensors.")
+        value = _number(answer)
+        if value is None:
+            shape = tuple(np.shape(_to_numpy(answer))) if not isinstance(answer, (str, dict)) else None
+            if shape == (len(lp),):
+                raise Hint(f"you returned one value per sample, shape {shape} ({case}): the loss "
+                           "is a single number, the mean over the batch (then `loss.backward()` "
+                           "works).")
+            raise Hint(f"the loss should be a single number (a 0-d torch tensor), got "
+                       f"{type(answer).__name__} ({case}).")
+        if not math.isfinite(value):
+            raise Hint(f"your loss is {value} ({case}); check for log of negative numbers or "
+                       "division by zero.")
+        runs.append((case, logp, logp_old, adv, eps, answer, value, expected.item(), expected_grad))
+
+    # 2. a wrong value: name the mistake that reproduces the reader's values on every case
+    def mistake_values(k):
+        _, logp, logp_old, adv, eps, *_ = runs[0] if k is None else runs[k]
+        with torch.no_grad():
+            return [float(f(logp.detach())) for f, _, _ in _clip_mistakes(logp.detach(), logp_old, adv, eps)]
+
+    table = [mistake_values(k) for k in range(len(runs))]             # table[case][mistake]
+    names = [(m, fix) for _, m, fix in _clip_mistakes(*runs[0][1:4], runs[0][4])]
+    same = lambda x, y: math.isfinite(y) and np.isclose(x, y, atol=_ATOL, rtol=_RTOL)   # noqa: E731
+    for k, (case, *_, value, expected, _) in enumerate(runs):
+        if same(value, expected):
+            continue
+        candidates = [j for j in range(len(names)) if same(value, table[k][j])
+                      and not same(table[k][j], expected)]
+        everywhere = [j for j in candidates if all(same(r[6], table[c][j]) for c, r in enumerate(runs))]
+        for j in everywhere + candidates:
+            mistake, fix = names[j]
+            raise Hint(f"{mistake}: expected a loss of {_fmt(expected)}, got {_fmt(value)} "
+                       f"({case}). {fix}")
+        raise Hint(f"the loss is wrong ({case}): expected {_fmt(expected)}, got {_fmt(value)}.")
+
+    # 3. the values are right: now the gradient with respect to logp
+    for case, logp, logp_old, adv, eps, answer, value, expected, expected_grad in runs:
+        if not isinstance(answer, torch.Tensor) or not answer.requires_grad:
+            raise Hint(f"the value is right, but your loss has no autograd graph ({case}): the "
+                       "optimiser cannot differentiate it. Compute it with torch operations on "
+                       "`logp` (no .item(), .numpy(), .detach() or math.exp on the way).")
+        try:
+            (grad,) = torch.autograd.grad(answer.reshape(()), logp, allow_unused=True)
+        except RuntimeError as err:
+            raise Hint(f"the value is right, but differentiating your loss failed ({case}): "
+                       f"{err}") from None
+        if grad is None:
+            raise Hint(f"the value is right, but your loss does not depend on `logp` through "
+                       f"autograd ({case}); compute the ratio from logp itself.")
+        grad = grad.detach().numpy()
+        if not _close(grad, expected_grad.numpy()):
+            i = int(np.flatnonzero(~np.isclose(grad, expected_grad.numpy(), atol=_ATOL, rtol=_RTOL))[0])
+            raise Hint(f"the value is right, but the gradient with respect to logp is not: "
+                       f"expected {_fmt(expected_grad[i])}, got {_fmt(grad[i])} for sample {i} "
+                       f"({case}). Was a tensor detached, or the clip applied with a non-"
+                       "differentiable operation?")
+    return ("clipped_surrogate_loss gives −mean(min(r·A, clip(r, 1−ε, 1+ε)·A)) and its gradient "
+            "in logp on 3 batches (ratios inside and outside the range, A of both signs, θ = θ').")
+
+
+# ============================================================================================
+# (b) GAE for one episode that ended by termination or by truncation
+# ============================================================================================
+def _gae_ref(rewards, values, final_value, terminated, gamma, lam, *, bootstrap=None,
+             gamma_in_delta=True, gamma_in_rec=True, lam_in_rec=True):
+    """Â_t = δ_t + γλ Â_{t+1}, δ_t = r_t + γ V(s_{t+1}) − V(s_t), with V(s_T) = V(o_T) when the
+    episode was truncated and 0 when it terminated. The keyword flags simulate mistakes."""
+    T = len(rewards)
+    if bootstrap is None:
+        bootstrap = not terminated
+    v_next = np.append(np.asarray(values[1:], dtype=float), final_value if bootstrap else 0.0)
+    g_d = gamma if gamma_in_delta else 1.0
+    out, running = np.zeros(T), 0.0
+    for t in reversed(range(T)):
+        delta = rewards[t] + g_d * v_next[t] - values[t]                # δ_t
+        running = delta + (gamma if gamma_in_rec else 1.0) * (lam if lam_in_rec else 1.0) * running
+        out[t] = running                                                # Â_t = δ_t + γλ Â_{t+1}
+    return out
+
+
+def _gae_forward(rewards, values, final_value, terminated, gamma, lam):
+    T = len(rewards)
+    v_next = np.append(np.asarray(values[1:], dtype=float), 0.0 if terminated else final_value)
+    out, running = np.zeros(T), 0.0
+    for t in range(T):
+        running = rewards[t] + gamma * v_next[t] - values[t] + gamma * lam * running
+        out[t] = running
+    return out
+
+
+def _gae_cases():
+    rng = np.random.default_rng(46)
+    r1, v1 = np.round(rng.uniform(-1, 2, 6), 2), np.round(rng.uniform(0, 4, 6), 2)
+    r2, v2 = np.round(rng.uniform(-1, 2, 5), 2), np.round(rng.uniform(0, 4, 5), 2)
+    r3, v3 = np.ones(8), np.round(np.linspace(6.0, 1.0, 8), 2)
+    return [
+        ("an episode of 6 steps cut by the time limit (truncated), γ = 0.9, λ = 0.8",
+         r1, v1, 3.5, False, 0.9, 0.8),
+        ("an episode of 5 steps that reached a terminal state, γ = 0.9, λ = 0.8 (V(o_T) = 2.5 "
+         "is passed but must not be used)", r2, v2, 2.5, True, 0.9, 0.8),
+        ("a CartPole-like episode of 8 steps (reward 1), truncated, γ = 0.99, λ = 0.95",
+         r3, v3, 5.0, False, 0.99, 0.95),
+        ("a one-step episode, terminated, γ = 0.9, λ = 0.5", np.array([2.0]), np.array([1.5]),
+         4.0, True, 0.9, 0.5),
+        ("a one-step episode, truncated, γ = 0.9, λ = 0.5", np.array([2.0]), np.array([1.5]),
+         4.0, False, 0.9, 0.5),
+        ("the truncated 6-step episode with λ = 0 (advantages = TD errors)", r1, v1, 3.5, False, 0.9, 0.0),
+    ]
+
+
+@checker
+def check_episode_gae(fn):
+    r"""Exercise: ``episode_gae(rewards, values, final_value, terminated, gamma, lam)``:
+    $\hat A_t = \delta_t + \gamma\lambda\hat A_{t+1}$, bootstrapping only at truncation."""
+    for case, r, v, vf, term, gamma, lam in _gae_cases():
+        given = (r.copy(), v.copy())
+        answer = _to_numpy(call(fn, given[0], given[1], vf, term, gamma, lam))
+        if not (np.array_equal(given[0], r) and np.array_equal(given[1], v)):
+            raise Hint(f"your function changed the rewards or values array it was given ({case}); "
+                       "compute into a new array (np.zeros(len(rewards))).")
+        T = len(r)
+        if _number(answer) is not None and T > 1:
+            raise Hint(f"for {case} you returned a single number; return one advantage per step, "
+                       f"an array of shape ({T},).")
+        answer = as_array(answer, (T,), f"the advantages for {case}")
+        expected = _gae_ref(r, v, vf, term, gamma, lam)
+        ref = lambda **kw: _gae_ref(r, v, vf, term, gamma, lam, **kw)           # noqa: E731
+        mistakes = [
+            (ref(bootstrap=False), "you did not bootstrap at the time limit: this episode was "
+             "truncated, not terminated, so the state it was cut in still has value V(o_T)",
+             "Use V(s_T) = final_value when terminated is False, so δ_{T-1} = r_{T-1} + γ "
+             "final_value − V(s_{T-1}); only a terminal state has value 0."),
+            (ref(bootstrap=True), "you bootstrapped from V(o_T) although the episode terminated: "
+             "no reward follows a terminal state", "Use V(s_T) = 0 when terminated is True, "
+             "whatever final_value says."),
+            (_gae_ref(r, v, vf, term, lam, gamma), "you swapped γ and λ",
+             "γ discounts the value in δ_t = r_t + γ V(s_{t+1}) − V(s_t); the recursion "
+             "multiplies by γλ. (With γ = gamma, λ = lam, not the other way round.)"),
+            (ref(gamma_in_rec=False), "you forgot γ in the recursion: Â_t = δ_t + λ Â_{t+1}",
+             "The sum is Σ_l (γλ)^l δ_{t+l}: the recursion is Â_t = δ_t + γ λ Â_{t+1}."),
+            (ref(lam_in_rec=False), "you forgot λ in the recursion: Â_t = δ_t + γ Â_{t+1}",
+             "That is λ = 1 (the Monte-Carlo advantage); use Â_t = δ_t + γ λ Â_{t+1}."),
+            (ref(gamma_in_delta=False), "you forgot γ in the TD error: δ_t = r_t + V(s_{t+1}) − V(s_t)",
+             "δ_t = r_t + γ V(s_{t+1}) − V(s_t)."),
+            (ref(gamma_in_delta=False, gamma_in_rec=False), "you forgot γ everywhere",
+             "δ_t = r_t + γ V(s_{t+1}) − V(s_t) and Â_t = δ_t + γλ Â_{t+1}."),
+            (expected + v, "you returned the λ-return Â_t + V(s_t), the value target, not the "
+             "advantage", "Do not add V(s_t) back: the advantage is Â_t = Σ_l (γλ)^l δ_{t+l}."),
+            (-expected, "your advantages have the wrong sign",
+             "δ_t = r_t + γ V(s_{t+1}) − V(s_t): positive when the step went better than V predicted."),
+            (_gae_forward(r, v, vf, term, gamma, lam), "your recursion runs forwards in time",
+             "Â_t depends on the TD errors from t on: loop over t in reversed(range(T)), "
+             "starting from Â_T = 0."),
+            (_gae_ref(r, v, vf, term, gamma, 0.0), "you returned the TD errors δ_t only (λ = 0)",
+             "Accumulate them backwards: Â_t = δ_t + γλ Â_{t+1}."),
+        ]
+        _diagnose(answer, expected, mistakes, "the advantage", case)
+    return ("episode_gae computes Â_t = Σ_l (γλ)^l δ_{t+l} on 6 episodes, bootstrapping from "
+            "V(o_T) after truncation and not after termination (one-step episodes and λ = 0 "
+            "included).")
+
+
+# ============================================================================================
+# (c) the adaptive KL coefficient
+# ============================================================================================
+def _beta_ref(beta, kl, kl_target):
+    if kl < kl_target / 1.5:
+        return beta / 2.0
+    if kl > kl_target * 1.5:
+        return beta * 2.0
+    return beta
+
+
+def _beta_cases():
+    """(description, beta, kl, kl_target): below, inside and above the band, several scales."""
+    return [
+        ("β = 1, KL = 0.001, target 0.01 (KL far below the target)", 1.0, 0.001, 0.01),
+        ("β = 1, KL = 0.05, target 0.01 (KL far above the target)", 1.0, 0.05, 0.01),
+        ("β = 0.5, KL = 0.012, target 0.01 (KL close to the target)", 0.5, 0.012, 0.01),
+        ("β = 0.5, KL = 0.008, target 0.01 (KL close to the target, below it)", 0.5, 0.008, 0.01),
+        ("β = 3, KL = 0.0055, target 0.01 (just below target/1.5)", 3.0, 0.0055, 0.01),
+        ("β = 3, KL = 0.0145, target 0.01 (just below 1.5 × target)", 3.0, 0.0145, 0.01),
+        ("β = 0.2, KL = 0.0155, target 0.01 (just above 1.5 × target)", 0.2, 0.0155, 0.01),
+        ("β = 0.2, KL = 0.07, target 0.03", 0.2, 0.07, 0.03),
+        ("β = 2, KL = 0.0, target 0.02 (the policy did not move)", 2.0, 0.0, 0.02),
+    ]
+
+
+def _beta_mistakes(beta, kl, kl_target):
+    def rule(lo, hi, down, up):
+        return beta * down if kl < lo else (beta * up if kl > hi else beta)
+
+    d = kl_target
+    return [
+        (rule(d / 1.5, 1.5 * d, 2.0, 0.5), "you moved β the wrong way: it must grow when the KL "
+         "is too large (a stronger penalty pulls the next policy closer) and shrink when the "
+         "KL is too small", "If KL > 1.5·target: β ← 2β; if KL < target/1.5: β ← β/2."),
+        (rule(d, d, 0.5, 2.0), "you changed β whenever the KL differed from the target: the rule "
+         "has a tolerance band [target/1.5, 1.5·target] in which β stays the same",
+         "Halve β only if KL < target/1.5, double it only if KL > 1.5·target."),
+        (rule(d / 1.5, 1.5 * d, 1 / 1.5, 1.5), "you scaled β by 1.5; 1.5 is the tolerance of the "
+         "band, the factor is 2", "β ← β/2 below the band, β ← 2β above it."),
+        (rule(d / 2, 2 * d, 0.5, 2.0), "your band is [target/2, 2·target]; the thresholds are "
+         "target/1.5 and 1.5·target", "Compare KL with kl_target / 1.5 and 1.5 * kl_target."),
+        (rule(d - 1.5, d + 1.5, 0.5, 2.0), "you added/subtracted 1.5 to the target instead of "
+         "multiplying/dividing", "The thresholds are kl_target / 1.5 and kl_target * 1.5."),
+        (rule(d / 1.5, 1.5 * d, 2.0, 2.0), "you doubled β below the band too",
+         "Below target/1.5 the policy moved too little: β ← β/2."),
+        (rule(d / 1.5, 1.5 * d, 0.5, 0.5), "you halved β above the band too",
+         "Above 1.5·target the policy moved too far: β ← 2β."),
+    ]
+
+
+@checker
+def check_adapt_beta(fn):
+    r"""Exercise: ``adapt_beta(beta, kl, kl_target)``: $\beta/2$ if $d < d_\text{targ}/1.5$,
+    $2\beta$ if $d > 1.5\, d_\text{targ}$, else $\beta$."""
+    for case, beta, kl, target in _beta_cases():
+        answer = _to_numpy(call(fn, beta, kl, target))
+        value = _number(answer)
+        if value is None:
+            raise Hint(f"return the new β as one number; got {type(answer).__name__} ({case}).")
+        if not math.isfinite(value):
+            raise Hint(f"your new β is {value} ({case}).")
+        expected = _beta_ref(beta, kl, target)
+        if np.isclose(value, expected, atol=1e-12, rtol=1e-6):
+            continue
+        for wrong, mistake, fix in _beta_mistakes(beta, kl, target):
+            if np.isclose(value, wrong, atol=1e-12, rtol=1e-6) and not np.isclose(wrong, expected):
+                raise Hint(f"{mistake}: expected β = {_fmt(expected)}, got {_fmt(value)} for "
+                           f"{case}. {fix}")
+        raise Hint(f"the new β is wrong for {case}: expected {_fmt(expected)}, got {_fmt(value)}.")
+    return ("adapt_beta halves β below target/1.5, doubles it above 1.5·target and keeps it in "
+            "between, on 9 cases (both edges of the band included).")

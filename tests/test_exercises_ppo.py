@@ -1,0 +1,378 @@
+"""The checkers of the chapter "Proximal policy optimisation" (rlnotes.exercises.ppo), tested
+against the chapter's own cells.
+
+For every checker: the reference solution from the chapter's ``{solution}`` cell passes, and so
+do other correct formulations (the library's own functions, other ways of writing the same
+formula); typical mistakes fail with their specific hint; the chapter's untouched stub is
+reported as "not attempted"; a crashing function or an odd answer gives a sentence, not a
+traceback.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import rlnotes.exercises as exercises
+from rlnotes.estimators import adapt_kl_beta, ppo_clip_loss
+from rlnotes.exercises import ppo as ex
+from rlnotes.returns import gae
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHAPTER = ROOT / "book" / "ppo.ipynb"
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _cells(notebook):
+    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(notebook.read_text())["cells"]]
+
+
+def _solution_code(notebook, label):
+    """The ```python block of the chapter's {solution} cell for exercise ``label``."""
+    for kind, source in _cells(notebook):
+        if kind == "markdown" and re.search(r"\{solution\}\s+" + re.escape(label) + r"\b", source):
+            blocks = re.findall(r"```python\n(.*?)\n```", source, flags=re.S)
+            assert len(blocks) == 1, f"the solution of {label} should hold one ```python block"
+            return blocks[0]
+    raise AssertionError(f"{notebook.name} has no {{solution}} cell for {label}")
+
+
+def _stub_code(notebook, name):
+    """The chapter's stub cell that defines function ``name``."""
+    for kind, source in _cells(notebook):
+        if kind == "code" and re.search(rf"^def {name}\(", source, flags=re.M):
+            return source
+    raise AssertionError(f"{notebook.name} has no stub cell defining {name}")
+
+
+def _define(code, name):
+    namespace = {"np": np, "torch": torch}   # what the chapter has imported
+    exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the chapter's own code
+    return namespace[name]
+
+
+def _run(check, fn, capsys):
+    verdict = check(fn)
+    printed = capsys.readouterr().out
+    assert printed.strip() == verdict.message, "the checker prints exactly its verdict, once"
+    return verdict
+
+
+# (exercise label, function name, checker, parameters of the stub)
+EXERCISES = [
+    ("ex-ppo-clip-loss", "clipped_surrogate_loss", ex.check_clipped_surrogate_loss,
+     "logp, logp_old, adv, clip_eps"),
+    ("ex-ppo-gae", "episode_gae", ex.check_episode_gae,
+     "rewards, values, final_value, terminated, gamma, lam"),
+    ("ex-ppo-adapt-beta", "adapt_beta", ex.check_adapt_beta, "beta, kl, kl_target"),
+]
+IDS = [e[1] for e in EXERCISES]
+
+
+def test_the_checkers_are_exported_by_the_package():
+    for _, _, check, _ in EXERCISES:
+        assert getattr(exercises, check.__name__) is check
+        assert check.__name__ in ex.__all__
+
+
+# -------------------------------------------------------------- 1. the solutions pass
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_solution_passes(label, name, check, params, capsys):
+    fn = _define(_solution_code(CHAPTER, label), name)
+    verdict = _run(check, fn, capsys)
+    assert verdict.passed, verdict.message
+    assert verdict.message.startswith("✓")
+
+
+def test_every_exercise_has_stub_checker_and_dropdown_solution():
+    cells = _cells(CHAPTER)
+    for label, name, check, _ in EXERCISES:
+        exercise = [s for k, s in cells if k == "markdown" and f":label: {label}" in s]
+        assert exercise and "{exercise}" in exercise[0], f"no {{exercise}} cell labelled {label}"
+        solution = [s for k, s in cells if k == "markdown" and re.search(rf"\{{solution\}}\s+{label}\b", s)]
+        assert solution and ":class: dropdown" in solution[0], f"the solution of {label} must be a dropdown"
+        assert any(k == "code" and f"{check.__name__}({name})" in s for k, s in cells), \
+            f"no checker cell {check.__name__}({name})"
+
+
+def _library_episode_gae(rewards, values, final_value, terminated, gamma, lam):
+    """One episode through rlnotes.returns.gae: the end flag on the last step only."""
+    T = len(rewards)
+    next_values = np.append(np.asarray(values[1:], dtype=float), final_value)
+    term, trunc = np.zeros(T), np.zeros(T)
+    term[-1], trunc[-1] = float(terminated), float(not terminated)
+    return gae(rewards, values, next_values, term, trunc, gamma, lam)
+
+
+def _gae_closed_form(rewards, values, final_value, terminated, gamma, lam):
+    """Â_t = Σ_l (γλ)^l δ_{t+l}, summed directly (no recursion)."""
+    T = len(rewards)
+    v_next = np.append(values[1:], 0.0 if terminated else final_value)
+    delta = rewards + gamma * v_next - values
+    return np.array([sum((gamma * lam) ** (k - t) * delta[k] for k in range(t, T)) for t in range(T)])
+
+
+def test_other_correct_answers_pass(capsys):
+    assert _run(ex.check_clipped_surrogate_loss, ppo_clip_loss, capsys).passed
+
+    def clip_by_cases(logp, logp_old, adv, clip_eps):
+        # the case analysis of the objective: clip the ratio on the side the advantage favours
+        r = torch.exp(logp - logp_old)
+        bound = torch.where(adv >= 0, torch.clamp(r, max=1 + clip_eps), torch.clamp(r, min=1 - clip_eps))
+        return -(bound * adv).mean()
+
+    assert _run(ex.check_clipped_surrogate_loss, clip_by_cases, capsys).passed
+    assert _run(ex.check_episode_gae, _library_episode_gae, capsys).passed
+    assert _run(ex.check_episode_gae, _gae_closed_form, capsys).passed
+    assert _run(ex.check_episode_gae, lambda *a: torch.as_tensor(_gae_closed_form(*a)), capsys).passed
+    assert _run(ex.check_adapt_beta, adapt_kl_beta, capsys).passed
+    assert _run(ex.check_adapt_beta, lambda b, k, d: np.float32(adapt_kl_beta(b, k, d)), capsys).passed
+
+
+# ------------------------------------------------------ 2. typical mistakes get their hint
+def _ratio(logp, logp_old):
+    return torch.exp(logp - logp_old)
+
+
+def _clip_max(logp, logp_old, adv, eps):
+    r = _ratio(logp, logp_old)
+    return -torch.max(r * adv, torch.clamp(r, 1 - eps, 1 + eps) * adv).mean()
+
+
+def _clip_advantage(logp, logp_old, adv, eps):
+    r = _ratio(logp, logp_old)
+    return -torch.min(r * adv, r * torch.clamp(adv, 1 - eps, 1 + eps)).mean()
+
+
+def _clip_product(logp, logp_old, adv, eps):
+    r = _ratio(logp, logp_old)
+    return -torch.min(r * adv, torch.clamp(r * adv, 1 - eps, 1 + eps)).mean()
+
+
+def _clip_no_minus(logp, logp_old, adv, eps):
+    r = _ratio(logp, logp_old)
+    return torch.min(r * adv, torch.clamp(r, 1 - eps, 1 + eps) * adv).mean()
+
+
+def _clip_log_ratio(logp, logp_old, adv, eps):
+    r = logp - logp_old                                   # forgot the exp
+    return -torch.min(r * adv, torch.clamp(r, 1 - eps, 1 + eps) * adv).mean()
+
+
+def _clip_inverted(logp, logp_old, adv, eps):
+    r = torch.exp(logp_old - logp)
+    return -torch.min(r * adv, torch.clamp(r, 1 - eps, 1 + eps) * adv).mean()
+
+
+def _clip_sum(logp, logp_old, adv, eps):
+    r = _ratio(logp, logp_old)
+    return -torch.min(r * adv, torch.clamp(r, 1 - eps, 1 + eps) * adv).sum()
+
+
+def _clip_no_clip(logp, logp_old, adv, eps):
+    return -(_ratio(logp, logp_old) * adv).mean()
+
+
+def _clip_detached(logp, logp_old, adv, eps):
+    return ppo_clip_loss(logp, logp_old, adv, eps).detach()
+
+
+def _clip_numpy(logp, logp_old, adv, eps):
+    return ppo_clip_loss(logp, logp_old, adv, eps).item()
+
+
+def _clip_per_sample(logp, logp_old, adv, eps):
+    r = _ratio(logp, logp_old)
+    return -torch.min(r * adv, torch.clamp(r, 1 - eps, 1 + eps) * adv)
+
+
+def _gae_no_bootstrap(r, v, vf, term, gamma, lam):
+    return _library_episode_gae(r, v, vf, True, gamma, lam)          # every end treated as terminal
+
+
+def _gae_always_bootstrap(r, v, vf, term, gamma, lam):
+    return _library_episode_gae(r, v, vf, False, gamma, lam)
+
+
+def _gae_swapped(r, v, vf, term, gamma, lam):
+    return _library_episode_gae(r, v, vf, term, lam, gamma)
+
+
+def _gae_no_gamma_in_recursion(r, v, vf, term, gamma, lam):
+    T = len(r)
+    v_next = np.append(v[1:], 0.0 if term else vf)
+    out, running = np.zeros(T), 0.0
+    for t in reversed(range(T)):
+        running = r[t] + gamma * v_next[t] - v[t] + lam * running
+        out[t] = running
+    return out
+
+
+def _gae_lambda_return(r, v, vf, term, gamma, lam):
+    return _library_episode_gae(r, v, vf, term, gamma, lam) + v
+
+
+def _gae_forward(r, v, vf, term, gamma, lam):
+    T = len(r)
+    v_next = np.append(v[1:], 0.0 if term else vf)
+    out, running = np.zeros(T), 0.0
+    for t in range(T):
+        running = r[t] + gamma * v_next[t] - v[t] + gamma * lam * running
+        out[t] = running
+    return out
+
+
+def _gae_in_place(r, v, vf, term, gamma, lam):
+    out = _library_episode_gae(r, v, vf, term, gamma, lam)
+    r[:] = out
+    return r
+
+
+def _beta_wrong_way(beta, kl, target):
+    return beta * 2 if kl < target / 1.5 else (beta / 2 if kl > 1.5 * target else beta)
+
+
+def _beta_no_band(beta, kl, target):
+    return beta / 2 if kl < target else (beta * 2 if kl > target else beta)
+
+
+def _beta_factor_1_5(beta, kl, target):
+    return beta / 1.5 if kl < target / 1.5 else (beta * 1.5 if kl > 1.5 * target else beta)
+
+
+def _beta_returns_kl(beta, kl, target):
+    return kl
+
+
+def _beta_returns_tuple(beta, kl, target):
+    return (beta, kl)
+
+
+MISTAKES = [
+    # (checker, wrong function, substrings the hint must contain)
+    (ex.check_clipped_surrogate_loss, _clip_max, ["max of the two terms", "pessimistic"]),
+    (ex.check_clipped_surrogate_loss, _clip_advantage, ["clipped the advantage"]),
+    (ex.check_clipped_surrogate_loss, _clip_product, ["clipped the product"]),
+    (ex.check_clipped_surrogate_loss, _clip_no_minus, ["wrong sign", "minimise"]),
+    (ex.check_clipped_surrogate_loss, _clip_log_ratio, ["logp − logp_old", "exp"]),
+    (ex.check_clipped_surrogate_loss, _clip_inverted, ["upside down"]),
+    (ex.check_clipped_surrogate_loss, _clip_sum, ["summed over the batch"]),
+    (ex.check_clipped_surrogate_loss, _clip_no_clip, ["did not clip at all"]),
+    (ex.check_clipped_surrogate_loss, _clip_detached, ["no autograd graph"]),
+    (ex.check_clipped_surrogate_loss, _clip_numpy, ["no autograd graph"]),
+    (ex.check_clipped_surrogate_loss, _clip_per_sample, ["one value per sample"]),
+    (ex.check_episode_gae, _gae_no_bootstrap, ["did not bootstrap at the time limit", "truncated"]),
+    (ex.check_episode_gae, _gae_always_bootstrap, ["although the episode terminated"]),
+    (ex.check_episode_gae, _gae_swapped, ["swapped γ and λ"]),
+    (ex.check_episode_gae, _gae_no_gamma_in_recursion, ["forgot γ in the recursion"]),
+    (ex.check_episode_gae, _gae_lambda_return, ["λ-return"]),
+    (ex.check_episode_gae, _gae_forward, ["forwards in time", "reversed"]),
+    (ex.check_episode_gae, _gae_in_place, ["changed the rewards or values"]),
+    (ex.check_adapt_beta, _beta_wrong_way, ["wrong way"]),
+    (ex.check_adapt_beta, _beta_no_band, ["tolerance band"]),
+    (ex.check_adapt_beta, _beta_factor_1_5, ["factor is 2"]),
+    (ex.check_adapt_beta, _beta_returns_kl, ["the new β is wrong"]),
+    (ex.check_adapt_beta, _beta_returns_tuple, ["one number"]),
+]
+
+
+@pytest.mark.parametrize("check, wrong, expected", MISTAKES,
+                         ids=[f"{c.__name__}-{w.__name__.lstrip('_')}" for c, w, _ in MISTAKES])
+def test_typical_mistakes_get_a_specific_hint(check, wrong, expected, capsys):
+    verdict = _run(check, wrong, capsys)
+    assert verdict.status == "fail", verdict.message
+    assert verdict.message.startswith("✗")
+    for text in expected:
+        assert text in verdict.message, f"hint {verdict.message!r} should mention {text!r}"
+
+
+def test_hints_name_the_numbers(capsys):
+    verdict = _run(ex.check_clipped_surrogate_loss, _clip_max, capsys)
+    assert re.search(r"expected a loss of -?[\d.]+, got -?[\d.]+", verdict.message), verdict.message
+    verdict = _run(ex.check_episode_gae, _gae_swapped, capsys)
+    assert re.search(r"expected -?[\d.]+, got -?[\d.]+ for step \d+", verdict.message), verdict.message
+    verdict = _run(ex.check_adapt_beta, _beta_wrong_way, capsys)
+    assert re.search(r"expected β = [\d.]+, got [\d.]+", verdict.message), verdict.message
+
+
+def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
+    verdict = _run(ex.check_episode_gae, lambda *a: _library_episode_gae(*a) + 0.5, capsys)
+    assert verdict.status == "fail"
+    assert "the advantage is wrong for step 0" in verdict.message
+    verdict = _run(ex.check_clipped_surrogate_loss, lambda *a: ppo_clip_loss(*a) + 0.5, capsys)
+    assert verdict.status == "fail" and "the loss is wrong" in verdict.message
+
+
+def test_a_wrong_gradient_with_the_right_value_is_caught(capsys):
+    def clamp_without_gradient(logp, logp_old, adv, eps):
+        r = torch.exp(logp - logp_old)
+        r_clip = torch.clamp(r, 1 - eps, 1 + eps)
+        # the value of the min, but the gradient always flows through r·A
+        obj = r * adv + (torch.min(r * adv, r_clip * adv) - r * adv).detach()
+        return -obj.mean()
+
+    verdict = _run(ex.check_clipped_surrogate_loss, clamp_without_gradient, capsys)
+    assert verdict.status == "fail" and "gradient with respect to logp" in verdict.message
+
+
+# ------------------------------------------------------ 3. untouched stubs: "not attempted"
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_stub_is_not_attempted(label, name, check, params, capsys):
+    stub = _stub_code(CHAPTER, name)
+    assert "raise NotImplementedError" in stub and "# your code here" in stub
+    verdict = _run(check, _define(stub, name), capsys)
+    assert verdict.status == "not attempted", verdict.message
+    assert verdict.message.startswith("… not attempted yet")
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_an_ellipsis_body_is_not_attempted(label, name, check, params, capsys):
+    fn = _define(f"def {name}({params}):\n    ...\n", name)
+    assert _run(check, fn, capsys).status == "not attempted"
+
+
+# ------------------------------------------------- 4. crashes and wrong arguments never raise
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_crash_is_a_fail_with_a_sentence(label, name, check, params, capsys):
+    def crashes(*args):
+        return {}["missing"]
+
+    verdict = _run(check, crashes, capsys)
+    assert verdict.status == "fail"
+    assert "crashes raised KeyError" in verdict.message and "Traceback" not in verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+@pytest.mark.parametrize("answer", [None, "text", [1, 2, 3], np.full(3, np.nan), 7, {"a": 1},
+                                    float("nan")],
+                         ids=["none", "str", "list", "nan", "int", "dict", "nan-scalar"])
+def test_odd_answers_give_a_verdict_not_an_exception(label, name, check, params, answer, capsys):
+    verdict = _run(check, lambda *args: answer, capsys)
+    assert verdict.status in ("fail", "not attempted")
+    if answer is not None:
+        assert verdict.status == "fail"
+        assert "could not run your function" not in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_non_callable_gets_a_clear_message(label, name, check, params, capsys):
+    verdict = _run(check, 42, capsys)
+    assert verdict.status == "fail"
+    assert "pass your function itself" in verdict.message and check.__name__ in verdict.message
+
+
+def test_checkers_do_not_depend_on_earlier_calls(capsys):
+    """The cases are rebuilt for every call, so a function that scribbles on its inputs cannot
+    make the next call pass or fail."""
+    assert _run(ex.check_episode_gae, _gae_in_place, capsys) == _run(ex.check_episode_gae, _gae_in_place, capsys)
+
+    def scribble(logp, logp_old, adv, eps):
+        adv.zero_()
+        return ppo_clip_loss(logp, logp_old, adv, eps)
+
+    assert (_run(ex.check_clipped_surrogate_loss, scribble, capsys)
+            == _run(ex.check_clipped_surrogate_loss, scribble, capsys))
