@@ -18,3 +18,6 @@ from .mdps import *  # noqa: F401,F403
 from .score_function import *  # noqa: F401,F403
 from .policies import *  # noqa: F401,F403
 from .variance_reduction import *  # noqa: F401,F403
+from .dqn import *  # noqa: F401,F403
+from .importance_sampling import *  # noqa: F401,F403
+from .ppo import *  # noqa: F401,F403

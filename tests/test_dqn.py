@@ -1,0 +1,147 @@
+"""rlnotes.algos.dqn: the targets against hand formulas, the agent, errors, determinism, learning.
+
+The full performance bar (greedy return >= 475 on CartPole-v1 on 4 of 5 seeds) is measured by
+``python -m rlnotes bench dqn``, not here.
+"""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rlnotes.algos import TrainResult, dqn
+from rlnotes.buffers import ReplayBatch
+from rlnotes.rollout import evaluate
+
+
+class TableQ(nn.Module):
+    """Q(s, ·) = table[s] for 'observations' that are one-hot-free integer ids in obs[:, 0]."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.table = nn.Parameter(torch.as_tensor(table, dtype=torch.float32))
+
+    def forward(self, obs):
+        return self.table[obs[:, 0].long()]
+
+
+ONLINE = [[1.0, 5.0, 2.0], [0.0, -1.0, 3.0], [4.0, 4.5, 0.0]]     # Q_θ(s', ·)
+TARGET = [[2.0, 1.0, 7.0], [6.0, 0.5, -2.0], [1.0, 3.0, 2.0]]     # Q_θ⁻(s', ·)
+
+
+def test_td_target_matches_the_hand_formula():
+    gamma = 0.9
+    next_obs = torch.tensor([[0.0], [1.0], [2.0], [0.0]])
+    rewards = torch.tensor([1.0, -1.0, 0.5, 2.0])
+    terminated = torch.tensor([0.0, 1.0, 0.0, 0.0])      # the 2nd ended in a terminal state
+    # a truncated transition is stored with terminated = 0 and its true final obs: it bootstraps
+    y = dqn.td_target(TableQ(TARGET), rewards, next_obs, terminated, gamma)
+    hand = [1.0 + gamma * 7.0,       # max_a' Q⁻(0, a') = 7
+            -1.0,                    # terminated: no bootstrap
+            0.5 + gamma * 3.0,       # max_a' Q⁻(2, a') = 3
+            2.0 + gamma * 7.0]
+    np.testing.assert_allclose(y.numpy(), hand, rtol=1e-6)
+
+
+def test_double_dqn_target_matches_the_hand_formula():
+    gamma = 0.9
+    next_obs = torch.tensor([[0.0], [1.0], [2.0]])
+    rewards = torch.tensor([1.0, -1.0, 0.5])
+    terminated = torch.tensor([0.0, 0.0, 1.0])
+    y = dqn.td_target(TableQ(TARGET), rewards, next_obs, terminated, gamma, double_dqn=True,
+                      q_net=TableQ(ONLINE))
+    # a* = argmax Q_θ(s', ·) = 1, 2, (1); evaluated by Q_θ⁻: 1.0, -2.0, (terminated)
+    hand = [1.0 + gamma * 1.0, -1.0 + gamma * (-2.0), 0.5]
+    np.testing.assert_allclose(y.numpy(), hand, rtol=1e-6)
+    with pytest.raises(ValueError, match="needs q_net"):
+        dqn.td_target(TableQ(TARGET), rewards, next_obs, terminated, gamma, double_dqn=True)
+
+
+def test_loss_is_huber_of_the_td_error_and_only_moves_the_online_net():
+    gamma = 0.5
+    online, target = TableQ(ONLINE), TableQ(TARGET)
+    batch = ReplayBatch(torch.tensor([[0.0], [1.0]]), torch.tensor([1, 2]), torch.tensor([0.0, 10.0]),
+                        torch.tensor([[2.0], [0.0]]), torch.tensor([0.0, 0.0]))
+    loss, q_taken = dqn.dqn_loss(online, target, batch, gamma, loss="huber")
+    np.testing.assert_allclose(q_taken.detach().numpy(), [5.0, 3.0])
+    y = np.array([0.0 + gamma * 3.0, 10.0 + gamma * 7.0])
+    d = y - np.array([5.0, 3.0])                                        # -3.5, 10.5
+    huber = np.where(np.abs(d) <= 1, 0.5 * d**2, np.abs(d) - 0.5)
+    assert float(loss.detach()) == pytest.approx(huber.mean())
+    mse, _ = dqn.dqn_loss(online, target, batch, gamma, loss="mse")
+    assert float(mse.detach()) == pytest.approx((d**2).mean())
+    loss.backward()
+    assert online.table.grad is not None and target.table.grad is None   # θ⁻ gets no gradient
+
+
+def test_update_target_hard_and_polyak():
+    q, t = nn.Linear(2, 2), nn.Linear(2, 2)
+    before = [p.detach().clone() for p in t.parameters()]
+    dqn.update_target(t, q, tau=0.25)
+    for pt, p, b in zip(t.parameters(), q.parameters(), before):
+        torch.testing.assert_close(pt, 0.25 * p + 0.75 * b)
+    dqn.update_target(t, q, tau=1.0)
+    for pt, p in zip(t.parameters(), q.parameters()):
+        assert torch.equal(pt, p)
+
+
+def test_agent_greedy_and_epsilon():
+    net = TableQ(ONLINE)
+    agent = dqn.DQNAgent(net, 3, epsilon=0.0, rng=np.random.default_rng(0))
+    obs = np.array([[0.0], [1.0], [2.0]])
+    np.testing.assert_array_equal(agent.act(obs), [1, 2, 1])
+    assert agent.act(np.array([1.0])) == 2 and isinstance(agent.act(np.array([1.0])), int)
+    agent.epsilon = 1.0
+    acts = np.concatenate([agent.act(obs) for _ in range(2000)])
+    assert set(np.unique(acts)) == {0, 1, 2}                           # uniform when ε = 1
+    np.testing.assert_array_equal(agent.act(obs, deterministic=True), [1, 2, 1])
+    agent.epsilon = 0.3                                                # P(greedy) = 0.7 + 0.1
+    frac = np.mean([agent.act(np.array([0.0])) == 1 for _ in range(4000)])
+    assert abs(frac - 0.8) < 5 * np.sqrt(0.8 * 0.2 / 4000)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"DQN needs a discrete action space.*DDPG \(rlnotes.algos.ddpg"):
+        dqn.train("Pendulum-v1", dqn.Config(total_steps=100, learning_starts=64), progress=False)
+    with pytest.raises(ValueError, match="tabular"):
+        dqn.train("FrozenLake-v1", dqn.Config(total_steps=100, learning_starts=64), progress=False)
+    with pytest.raises(ValueError, match=r"learning_starts = 10 must be an integer >= batch_size = 64"):
+        dqn.Config(learning_starts=10)
+    with pytest.raises(ValueError, match="tau"):
+        dqn.Config(tau=0.0)
+    with pytest.raises(ValueError, match="learning rate"):
+        dqn.Config(lr=-1.0)
+    with pytest.raises(TypeError, match="Config"):
+        dqn.train("CartPole-v1", config={"lr": 1e-3})
+
+
+def short(seed, **kw):
+    cfg = dqn.Config(learning_starts=500, target_update_interval=100, **kw)
+    return dqn.train("CartPole-v1", cfg, seed=seed, total_steps=2000, progress=False)
+
+
+def test_same_seed_same_history_and_weights():
+    a, b, c = short(3), short(3), short(4)
+    assert isinstance(a, TrainResult) and len(a.history) > 20
+    assert [h[:2] for h in a.history] == [h[:2] for h in b.history]
+    for p, q in zip(a.agent.q_net.parameters(), b.agent.q_net.parameters()):
+        assert torch.equal(p, q)
+    assert [h[:2] for h in a.history] != [h[:2] for h in c.history]
+    assert (np.diff(a.steps) > 0).all() and a.stats["env_steps"] == 2000
+    # update phases after learning_starts + k * train_freq env steps, gradient_steps each
+    assert a.stats["gradient_steps"] == (2000 - 500) // 256 * 128
+    assert a.stats["target_updates"] == a.stats["gradient_steps"] // 100
+
+
+def test_vector_envs_and_double_dqn_run():
+    r = short(0, n_envs=4, double_dqn=True, tau=0.5)
+    assert r.stats["env_steps"] == 2000 and np.isfinite(r.stats["final_loss"])
+    assert r.returns.sum() == pytest.approx(sum(h[1] for h in r.history))
+
+
+def test_short_run_learns():
+    """15k steps of the default Config: far above a random policy (~22), though not yet solved."""
+    r = dqn.train("CartPole-v1", seed=0, total_steps=15_000, progress=False)
+    returns = evaluate(r.agent, "CartPole-v1", n_episodes=10, seed=1000)
+    assert returns.mean() > 100, returns

@@ -1,0 +1,322 @@
+"""The checkers of the chapter "Q-learning and deep Q-networks" (rlnotes.exercises.dqn), tested
+against the chapter's own cells.
+
+For every checker: the reference solution from the chapter's ``{solution}`` cell passes, and so
+do other correct formulations (the library's own functions, torch inputs and outputs); typical
+mistakes fail with their specific hint; the chapter's untouched stub is reported as "not
+attempted"; a crashing function or an odd answer gives a sentence, not a traceback.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import rlnotes.exercises as exercises
+from rlnotes.exercises import dqn as ex
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHAPTER = ROOT / "book" / "dqn.ipynb"
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _cells(notebook):
+    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(notebook.read_text())["cells"]]
+
+
+def _solution_code(notebook, label):
+    """The ```python block of the chapter's {solution} cell for exercise ``label``."""
+    for kind, source in _cells(notebook):
+        if kind == "markdown" and re.search(r"\{solution\}\s+" + re.escape(label) + r"\b", source):
+            blocks = re.findall(r"```python\n(.*?)\n```", source, flags=re.S)
+            assert len(blocks) == 1, f"the solution of {label} should hold one ```python block"
+            return blocks[0]
+    raise AssertionError(f"{notebook.name} has no {{solution}} cell for {label}")
+
+
+def _stub_code(notebook, name):
+    """The chapter's stub cell that defines function ``name``."""
+    for kind, source in _cells(notebook):
+        if kind == "code" and re.search(rf"^def {name}\(", source, flags=re.M):
+            return source
+    raise AssertionError(f"{notebook.name} has no stub cell defining {name}")
+
+
+def _define(code, name):
+    namespace = {"np": np, "torch": torch}   # what the chapter has imported
+    exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the chapter's own code
+    return namespace[name]
+
+
+def _run(check, fn, capsys):
+    verdict = check(fn)
+    printed = capsys.readouterr().out
+    assert printed.strip() == verdict.message, "the checker prints exactly its verdict, once"
+    return verdict
+
+
+# (exercise label, function name, checker, parameters of the stub)
+EXERCISES = [
+    ("ex-dqn-q-update", "q_learning_update", ex.check_q_learning_update,
+     "Q, s, a, r, s_next, a_next, terminated, alpha, gamma"),
+    ("ex-dqn-targets", "dqn_targets", ex.check_dqn_targets,
+     "rewards, next_q, terminated, truncated, gamma"),
+    ("ex-dqn-double", "double_dqn_targets", ex.check_double_dqn_targets,
+     "rewards, next_q_online, next_q_target, terminated, gamma"),
+]
+IDS = [e[1] for e in EXERCISES]
+
+
+def test_the_checkers_are_exported_by_the_package():
+    for _, _, check, _ in EXERCISES:
+        assert getattr(exercises, check.__name__) is check
+        assert check.__name__ in ex.__all__
+
+
+# -------------------------------------------------------------- 1. the solutions pass
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_solution_passes(label, name, check, params, capsys):
+    fn = _define(_solution_code(CHAPTER, label), name)
+    verdict = _run(check, fn, capsys)
+    assert verdict.passed, verdict.message
+    assert verdict.message.startswith("✓")
+
+
+def test_every_exercise_has_stub_checker_and_dropdown_solution():
+    cells = _cells(CHAPTER)
+    for label, name, check, _ in EXERCISES:
+        exercise = [s for k, s in cells if k == "markdown" and f":label: {label}" in s]
+        assert exercise and "{exercise}" in exercise[0], f"no {{exercise}} cell labelled {label}"
+        solution = [s for k, s in cells if k == "markdown" and re.search(rf"\{{solution\}}\s+{label}\b", s)]
+        assert solution and ":class: dropdown" in solution[0], f"the solution of {label} must be a dropdown"
+        assert any(k == "code" and f"{check.__name__}({name})" in s for k, s in cells), \
+            f"no checker cell {check.__name__}({name})"
+
+
+def _lookup_net(table):
+    """A 'network' that maps a tensor of row indices to the rows of ``table``: lets the library's
+    td_target run on given Q-values."""
+    table = torch.as_tensor(np.asarray(table), dtype=torch.float64)
+    return lambda idx: table[idx.long()]
+
+
+def test_other_correct_answers_pass(capsys):
+    from rlnotes.algos.dqn import td_target
+
+    # (a) in-place-free variants; torch scalar output
+    def q_vectorised(Q, s, a, r, s2, a2, term, alpha, gamma):
+        return (1 - alpha) * Q[s, a] + alpha * (r + gamma * (not term) * np.max(Q[s2]))
+    assert _run(ex.check_q_learning_update, q_vectorised, capsys).passed
+    assert _run(ex.check_q_learning_update, lambda Q, s, a, r, s2, a2, t, al, g: torch.tensor(
+        q_vectorised(Q, s, a, r, s2, a2, t, al, g)), capsys).passed
+
+    # (b) the library's td_target, fed the given values through a lookup "network"; torch code
+    def lib_targets(r, next_q, term, trunc, gamma):
+        idx = torch.arange(len(r))
+        return td_target(_lookup_net(next_q), torch.as_tensor(r), idx,
+                         torch.as_tensor(term, dtype=torch.float64), gamma)
+    assert _run(ex.check_dqn_targets, lib_targets, capsys).passed
+    assert _run(ex.check_dqn_targets, lambda r, nq, te, tr, g: torch.as_tensor(r) + g * (
+        1 - torch.as_tensor(te).float()) * torch.as_tensor(nq).max(dim=1).values, capsys).passed
+    assert _run(ex.check_dqn_targets, lambda r, nq, te, tr, g: list(
+        np.where(te, r, r + g * nq.max(1))), capsys).passed
+
+    # (c) the library's Double DQN branch; take_along_axis
+    def lib_double(r, online, target, term, gamma):
+        idx = torch.arange(len(r))
+        return td_target(_lookup_net(target), torch.as_tensor(r), idx,
+                         torch.as_tensor(term, dtype=torch.float64), gamma,
+                         double_dqn=True, q_net=_lookup_net(online))
+    assert _run(ex.check_double_dqn_targets, lib_double, capsys).passed
+    assert _run(ex.check_double_dqn_targets, lambda r, on, ta, te, g: r + g * (1 - te) * np.take_along_axis(
+        ta, on.argmax(1)[:, None], axis=1)[:, 0], capsys).passed
+
+
+# ------------------------------------------------------ 2. typical mistakes get their hint
+def _q_sarsa(Q, s, a, r, s2, a2, term, alpha, gamma):
+    return Q[s, a] + alpha * (r + gamma * (1 - term) * Q[s2, a2] - Q[s, a])
+
+
+def _q_terminal_bootstrap(Q, s, a, r, s2, a2, term, alpha, gamma):
+    return Q[s, a] + alpha * (r + gamma * Q[s2].max() - Q[s, a])
+
+
+def _q_no_alpha(Q, s, a, r, s2, a2, term, alpha, gamma):
+    return r + gamma * (1 - term) * Q[s2].max()
+
+
+def _q_no_gamma(Q, s, a, r, s2, a2, term, alpha, gamma):
+    return Q[s, a] + alpha * (r + (1 - term) * Q[s2].max() - Q[s, a])
+
+
+def _q_whole_table(Q, s, a, r, s2, a2, term, alpha, gamma):
+    Q[s, a] += alpha * (r + gamma * (1 - term) * Q[s2].max() - Q[s, a])
+    return Q
+
+
+def _q_in_place_scalar(Q, s, a, r, s2, a2, term, alpha, gamma):
+    Q[s, a] += alpha * (r + gamma * (1 - term) * Q[s2].max() - Q[s, a])
+    return Q[s, a]
+
+
+def _t_through_termination(r, nq, te, tr, g):
+    return r + g * nq.max(1)
+
+
+def _t_truncation_as_termination(r, nq, te, tr, g):
+    return r + g * (1 - (te | tr)) * nq.max(1)
+
+
+def _t_wrong_axis(r, nq, te, tr, g):
+    return r + g * (1 - te) * nq.max(0)
+
+
+def _t_max_everything(r, nq, te, tr, g):
+    return r + g * (1 - te) * nq.max()
+
+
+def _t_no_gamma(r, nq, te, tr, g):
+    return r + (1 - te) * nq.max(1)
+
+
+def _t_mean(r, nq, te, tr, g):
+    return r + g * (1 - te) * nq.mean(1)
+
+
+def _d_target_argmax(r, on, ta, te, g):
+    return r + g * (1 - te) * ta.max(1)
+
+
+def _d_online_eval(r, on, ta, te, g):
+    return r + g * (1 - te) * on.max(1)
+
+
+def _d_swapped(r, on, ta, te, g):
+    return r + g * (1 - te) * on[np.arange(len(r)), ta.argmax(1)]
+
+
+def _d_no_termination(r, on, ta, te, g):
+    return r + g * ta[np.arange(len(r)), on.argmax(1)]
+
+
+def _d_no_gamma(r, on, ta, te, g):
+    return r + (1 - te) * ta[np.arange(len(r)), on.argmax(1)]
+
+
+def _d_matrix(r, on, ta, te, g):
+    return r + g * (1 - te) * ta[:, on.argmax(1)]
+
+
+MISTAKES = [
+    # (checker, wrong function, substrings the hint must contain)
+    (ex.check_q_learning_update, _q_sarsa, ["SARSA", "Q[s_next].max()"]),
+    (ex.check_q_learning_update, _q_terminal_bootstrap, ["bootstrapped from a terminal state",
+                                                         "(1 - terminated)"]),
+    (ex.check_q_learning_update, _q_no_alpha, ["as if α = 1", "expected 1.15, got 2.8"]),
+    (ex.check_q_learning_update, _q_no_gamma, ["forgot the discount"]),
+    (ex.check_q_learning_update, _q_whole_table, ["whole table", "single number"]),
+    (ex.check_q_learning_update, _q_in_place_scalar, ["changed the table Q"]),
+    (ex.check_dqn_targets, _t_through_termination, ["bootstrapped through termination"]),
+    (ex.check_dqn_targets, _t_truncation_as_termination, ["treated truncation as termination",
+                                                          "(1 - terminated) only"]),
+    (ex.check_dqn_targets, _t_wrong_axis, ["wrong axis", "axis=1"]),
+    (ex.check_dqn_targets, _t_max_everything, ["whole batch"]),
+    (ex.check_dqn_targets, _t_no_gamma, ["forgot the discount"]),
+    (ex.check_dqn_targets, _t_mean, ["averaged over the actions"]),
+    (ex.check_double_dqn_targets, _d_target_argmax, ["argmax with the target network", "plain DQN"]),
+    (ex.check_double_dqn_targets, _d_online_eval, ["evaluated the action with the online network"]),
+    (ex.check_double_dqn_targets, _d_swapped, ["swapped the roles"]),
+    (ex.check_double_dqn_targets, _d_no_termination, ["forgot (1 − terminated)"]),
+    (ex.check_double_dqn_targets, _d_no_gamma, ["forgot the discount"]),
+    (ex.check_double_dqn_targets, _d_matrix, ["shape (6, 6)", "one target per transition"]),
+]
+
+
+@pytest.mark.parametrize("check, wrong, expected", MISTAKES,
+                         ids=[f"{c.__name__}-{w.__name__.lstrip('_')}" for c, w, _ in MISTAKES])
+def test_typical_mistakes_get_a_specific_hint(check, wrong, expected, capsys):
+    verdict = _run(check, wrong, capsys)
+    assert verdict.status == "fail", verdict.message
+    assert verdict.message.startswith("✗")
+    for text in expected:
+        assert text in verdict.message, f"hint {verdict.message!r} should mention {text!r}"
+
+
+def test_hints_name_the_transition_and_the_numbers(capsys):
+    verdict = _run(ex.check_dqn_targets, _t_through_termination, capsys)
+    assert re.search(r"expected -?[\d.]+, got -?[\d.]+ for transition \d+", verdict.message), verdict.message
+    verdict = _run(ex.check_double_dqn_targets, _d_target_argmax, capsys)
+    assert re.search(r"expected -?[\d.]+, got -?[\d.]+ for transition \d+", verdict.message), verdict.message
+
+
+def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
+    verdict = _run(ex.check_dqn_targets, lambda r, nq, te, tr, g: r + g * (1 - te) * nq.max(1) + 0.5, capsys)
+    assert verdict.status == "fail"
+    assert "the target is wrong for transition 0" in verdict.message
+
+
+# ------------------------------------------------------ 3. untouched stubs: "not attempted"
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_stub_is_not_attempted(label, name, check, params, capsys):
+    stub = _stub_code(CHAPTER, name)
+    assert "raise NotImplementedError" in stub and "# your code here" in stub
+    verdict = _run(check, _define(stub, name), capsys)
+    assert verdict.status == "not attempted", verdict.message
+    assert verdict.message.startswith("… not attempted yet")
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_an_ellipsis_body_is_not_attempted(label, name, check, params, capsys):
+    fn = _define(f"def {name}({params}):\n    ...\n", name)
+    assert _run(check, fn, capsys).status == "not attempted"
+
+
+# ------------------------------------------------- 4. crashes and wrong arguments never raise
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_crash_is_a_fail_with_a_sentence(label, name, check, params, capsys):
+    def crashes(*args):
+        return {}["missing"]
+
+    verdict = _run(check, crashes, capsys)
+    assert verdict.status == "fail"
+    assert "crashes raised KeyError" in verdict.message and "Traceback" not in verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+@pytest.mark.parametrize("answer", [None, "text", [1, 2, 3], np.full(3, np.nan), 7, {"a": 1}],
+                         ids=["none", "str", "list", "nan", "int", "dict"])
+def test_odd_answers_give_a_verdict_not_an_exception(label, name, check, params, answer, capsys):
+    verdict = _run(check, lambda *args: answer, capsys)
+    assert verdict.status in ("fail", "not attempted")
+    if answer is not None:
+        assert verdict.status == "fail"
+        assert "could not run your function" not in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_non_callable_gets_a_clear_message(label, name, check, params, capsys):
+    verdict = _run(check, 42, capsys)
+    assert verdict.status == "fail"
+    assert "pass your function itself" in verdict.message and check.__name__ in verdict.message
+
+
+# ------------------------------------------------------------- 5. the checkers can fail
+def test_the_references_agree_with_the_library():
+    """The checkers' plain-loop references against rlnotes.tabular / rlnotes.algos.dqn."""
+    from rlnotes.algos.dqn import td_target
+
+    for _, r, nq, te, tr, g in ex._dqn_cases():
+        lib = td_target(_lookup_net(nq), torch.as_tensor(r), torch.arange(len(r)),
+                        torch.as_tensor(te, dtype=torch.float64), g).numpy()
+        assert np.allclose(ex._dqn_target(r, nq, te, g), lib)
+    for _, r, on, ta, te, g in ex._double_cases():
+        lib = td_target(_lookup_net(ta), torch.as_tensor(r), torch.arange(len(r)),
+                        torch.as_tensor(te, dtype=torch.float64), g, double_dqn=True,
+                        q_net=_lookup_net(on)).numpy()
+        assert np.allclose(ex._double_target(r, on, ta, te, g), lib)
+        # the cases are built so that the networks disagree: the mistakes are distinguishable
+        assert (on.argmax(1) != ta.argmax(1)).sum() >= 2
