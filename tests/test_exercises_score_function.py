@@ -20,45 +20,18 @@ import torch
 from rlnotes.estimators import pg_loss
 from rlnotes.exercises import score_function as ex
 from rlnotes.returns import discounted_return
+from tests.chapter_cells import cells as _cells, run_checker as _run  # noqa: F401
+from tests.chapter_cells import solution_code as _solution_code, stub_code as _stub_code  # noqa: F401
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "score_function.ipynb"
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _cells(notebook):
-    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(notebook.read_text())["cells"]]
-
-
-def _solution_code(notebook, label):
-    """The ```python block of the chapter's {solution} cell for exercise ``label``."""
-    for kind, source in _cells(notebook):
-        if kind == "markdown" and re.search(r"\{solution\}\s+" + re.escape(label) + r"\b", source):
-            blocks = re.findall(r"```python\n(.*?)\n```", source, flags=re.S)
-            assert len(blocks) == 1, f"the solution of {label} should hold one ```python block"
-            return blocks[0]
-    raise AssertionError(f"{notebook.name} has no {{solution}} cell for {label}")
-
-
-def _stub_code(notebook, name):
-    """The chapter's stub cell that defines function ``name``."""
-    for kind, source in _cells(notebook):
-        if kind == "code" and re.search(rf"^def {name}\(", source, flags=re.M):
-            return source
-    raise AssertionError(f"{notebook.name} has no stub cell defining {name}")
-
-
 def _define(code, name):
     namespace = {"np": np, "torch": torch, "math": math}   # what the chapter has imported
     exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the chapter's own code
     return namespace[name]
-
-
-def _run(check, fn, capsys):
-    verdict = check(fn)
-    printed = capsys.readouterr().out
-    assert printed.strip() == verdict.message, "the checker prints exactly its verdict, once"
-    return verdict
 
 
 # (exercise label, function name, checker)
