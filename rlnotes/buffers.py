@@ -55,6 +55,9 @@ class ReplayBatch(NamedTuple):
     next_obs: np.ndarray
     terminated: np.ndarray
 
+    def _map(self, f):
+        return ReplayBatch(*(f(x) for x in self))
+
     def as_tensors(self):
         """The same batch as torch tensors (no copy: they share memory with the numpy arrays)."""
         import torch
@@ -196,10 +199,22 @@ class ReplayBuffer:
         Returns a :class:`ReplayBatch` of numpy arrays (``.as_tensors()`` converts it to torch).
         Raises ``ValueError`` while fewer than ``batch_size`` transitions are stored.
         """
-        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"ReplayBuffer.sample: batch_size must be a positive int, got "
-                             f"{batch_size!r}")
+        return self.sample_batches(1, batch_size)._map(lambda x: x[0])
+
+    def sample_batches(self, n_batches, batch_size):
+        r"""``n_batches`` minibatches at once: a :class:`ReplayBatch` whose arrays have the
+        leading shape ``(n_batches, batch_size)``, e.g. obs (n_batches, B, *obs_shape).
+
+        The same draws, in the same order, as ``n_batches`` calls of :meth:`sample` (one
+        generator call for all indices; ``Generator.integers`` gives the same stream either
+        way, checked in the tests), but one gather instead of ``n_batches``: DQN samples all
+        the minibatches of an update phase this way, since no transition is added in between.
+        """
+        for name, value in (("n_batches", n_batches), ("batch_size", batch_size)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+                    or value < 1:
+                raise ValueError(f"ReplayBuffer.sample: {name} must be a positive int, got "
+                                 f"{value!r}")
         if self.size < batch_size:
             raise ValueError(
                 f"ReplayBuffer.sample({batch_size}): not enough data — the buffer holds "
@@ -207,7 +222,7 @@ class ReplayBuffer:
                 f"needs at least batch_size = {batch_size}. Add "
                 f"{batch_size - self.size} more first (in DQN: learning_starts >= batch_size "
                 f"steps of exploration before the first update).")
-        idx = self.rng.integers(0, self.size, size=batch_size)      # uniform over stored slots
+        idx = self.rng.integers(0, self.size, size=(n_batches, batch_size))   # uniform over slots
         return ReplayBatch(self.obs[idx], self.actions[idx], self.rewards[idx],
                            self.next_obs[idx], self.terminated[idx].astype(np.float32))
 

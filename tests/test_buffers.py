@@ -129,3 +129,21 @@ def test_errors_name_the_fix():
             ReplayBuffer(bad, (4,))
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
         buf.sample(0)
+
+
+def test_sample_batches_draws_exactly_what_repeated_sample_calls_draw():
+    """DQN samples a whole update phase at once; it must not change a single draw."""
+    one, many = (ReplayBuffer(1000, (3,), seed=7) for _ in range(2))
+    for buf in (one, many):
+        data = np.random.default_rng(1)
+        buf.add(data.normal(size=(777, 3)).astype(np.float32), data.integers(4, size=777),
+                data.normal(size=777).astype(np.float32), data.normal(size=(777, 3)).astype(np.float32),
+                data.random(777) < 0.1)
+    for batch_size in (1, 63, 64):
+        looped = [one.sample(batch_size) for _ in range(5)]
+        stacked = many.sample_batches(5, batch_size)
+        assert stacked.obs.shape == (5, batch_size, 3) and stacked.terminated.dtype == np.float32
+        for field in range(5):
+            np.testing.assert_array_equal(np.stack([b[field] for b in looped]), stacked[field])
+    with pytest.raises(ValueError, match="n_batches must be a positive int"):
+        many.sample_batches(0, 8)
