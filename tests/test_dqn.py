@@ -145,3 +145,23 @@ def test_short_run_learns():
     r = dqn.train("CartPole-v1", seed=0, total_steps=15_000, progress=False)
     returns = evaluate(r.agent, "CartPole-v1", n_episodes=10, seed=1000)
     assert returns.mean() > 100, returns
+
+
+def test_plain_forward_is_the_network_bit_for_bit():
+    """The training loop's call-overhead-free forward pass computes exactly net(x), gradients too."""
+    import torch
+    from torch import nn
+
+    from rlnotes.algos.dqn import _PlainForward
+    from rlnotes.policies import mlp
+
+    torch.manual_seed(0)
+    net = mlp([4, 128, 128, 2], activation=nn.ReLU)
+    x = torch.randn(64, 4)
+    out_module, out_plain = net(x), _PlainForward(net)(x)
+    assert torch.equal(out_module, out_plain)
+    g_module = torch.autograd.grad(out_module.square().sum(), list(net.parameters()))
+    g_plain = torch.autograd.grad(out_plain.square().sum(), list(net.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(g_module, g_plain))
+    with pytest.raises(TypeError, match="Linear, ReLU"):
+        _PlainForward(mlp([4, 8, 2]))                  # Tanh: not the DQN architecture
