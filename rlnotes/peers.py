@@ -25,6 +25,7 @@ import numpy as np
 __all__ = ["PEERS", "INSTALL_HINT", "sb3_available", "require_sb3", "run_peer", "SB3Agent",
            "format_comparison"]
 
+#: The message shown when ``--peers`` is asked for and Stable-Baselines3 is missing.
 INSTALL_HINT = ("Stable-Baselines3 is not installed; the --peers comparison needs it. Install the "
                 "optional extra with: pip install -e .[peers]   (stable-baselines3==2.9.2)")
 
@@ -76,6 +77,30 @@ PEERS = {
                         "exploration_final_eps": 0.04,
                         "policy_kwargs": {"net_arch": [256, 256]}},
         "source": "rl-baselines3-zoo hyperparams/dqn.yml, CartPole-v1",
+    },
+    # rl-baselines3-zoo, hyperparams/a2c.yml (commit 02846e4), CartPole-v1:
+    #   n_envs: 8, n_timesteps: !!float 5e5, policy: 'MlpPolicy', ent_coef: 0.0
+    #   (everything else SB3's A2C defaults: RMSprop, lr 7e-4, n_steps 5, gamma 0.99)
+    "a2c": {
+        "sb3_class": "A2C", "env_id": "CartPole-v1", "n_envs": 8, "total_timesteps": 500_000,
+        "policy": "MlpPolicy", "hyperparams": {"ent_coef": 0.0},
+        "source": "rl-baselines3-zoo hyperparams/a2c.yml, CartPole-v1",
+    },
+    # rl-baselines3-zoo, hyperparams/ddpg.yml, Pendulum-v1 (recent zoo, as quoted in issue 7):
+    #   n_timesteps: 20000, policy: 'MlpPolicy', gamma: 0.98, buffer_size: 200000,
+    #   learning_starts: 10000, noise_type: 'normal', noise_std: 0.1, gradient_steps: 1,
+    #   train_freq: 1, learning_rate: !!float 1e-3, policy_kwargs: "dict(net_arch=[400, 300])"
+    #   (the copy we could read, commit 1159e28, is the older "# Tuned" Pendulum-v0 entry: the
+    #   same values except gradient_steps: -1, train_freq: [1, "episode"], i.e. as many gradient
+    #   steps as env steps, done at each episode's end instead of after each step)
+    # "noise_std" is the zoo's noise_type 'normal': NormalActionNoise(0, noise_std) per action dim.
+    "ddpg": {
+        "sb3_class": "DDPG", "env_id": "Pendulum-v1", "n_envs": 1, "total_timesteps": 20_000,
+        "policy": "MlpPolicy", "noise_std": 0.1,
+        "hyperparams": {"gamma": 0.98, "buffer_size": 200_000, "learning_starts": 10_000,
+                        "gradient_steps": 1, "train_freq": 1, "learning_rate": 1e-3,
+                        "policy_kwargs": {"net_arch": [400, 300]}},
+        "source": "rl-baselines3-zoo hyperparams/ddpg.yml, Pendulum-v1",
     },
 }
 
@@ -150,6 +175,11 @@ def run_peer(algo, seed, steps=None):
     cls = getattr(sb3, spec["sb3_class"])
     env = make_vec_env(spec["env_id"], n_envs=spec["n_envs"], seed=int(seed))
     kwargs = {k: _schedule(v) for k, v in spec["hyperparams"].items()}
+    if "noise_std" in spec:                        # the zoo's noise_type 'normal', noise_std σ
+        from stable_baselines3.common.noise import NormalActionNoise
+        n_act = env.action_space.shape[-1]
+        kwargs["action_noise"] = NormalActionNoise(mean=np.zeros(n_act),
+                                                   sigma=spec["noise_std"] * np.ones(n_act))
     model = cls(spec["policy"], env, seed=int(seed), device="cpu", verbose=0, **kwargs)
     start = time.perf_counter()
     total = spec["total_timesteps"] if steps is None else int(steps)
@@ -175,6 +205,8 @@ def run_peer(algo, seed, steps=None):
         "config": {"sb3_class": spec["sb3_class"], "policy": spec["policy"],
                    "n_envs": spec["n_envs"], "total_timesteps": total,
                    "source": spec["source"],
+                   **({"noise_type": "normal", "noise_std": spec["noise_std"]}
+                      if "noise_std" in spec else {}),
                    **{k: (f"lin_{v[1]:g}" if isinstance(v, tuple) else v)
                       for k, v in spec["hyperparams"].items()}},
     }

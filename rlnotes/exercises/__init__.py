@@ -21,3 +21,5 @@ from .variance_reduction import *  # noqa: F401,F403
 from .dqn import *  # noqa: F401,F403
 from .importance_sampling import *  # noqa: F401,F403
 from .ppo import *  # noqa: F401,F403
+from .ddpg import *  # noqa: F401,F403
+from .actor_critic import *  # noqa: F401,F403

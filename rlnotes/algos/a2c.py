@@ -1,0 +1,442 @@
+r"""Advantage actor-critic (A2C): the synchronous version of A3C {cite}`mnih2016a3c`.
+
+The chapter "Actor-critic methods" ({ref}`ch-actor-critic`) replaces the Monte-Carlo return
+$G_t$ of REINFORCE by a critic $V_\phi$: the advantage of $a_t$ is estimated from a few real
+rewards and the critic's value of the state reached,
+
+$$\hat A_t = \underbrace{\textstyle\sum_{k=0}^{n-1} \gamma^k r_{t+k} + \gamma^n V_\phi(s_{t+n})}_{\hat G^{(n)}_t}
+ \;-\; V_\phi(s_t),$$
+
+(the one-step case $n = 1$ is the TD error $\delta_t = r_t + \gamma V_\phi(s_{t+1}) - V_\phi(s_t)$),
+and one loss trains actor and critic together (lecture note 001):
+
+$$L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg},\quad
+  L_\pi = -\tfrac1B\textstyle\sum \hat A_t \log\pi_\theta(a_t|s_t),\;
+  L_v = \tfrac1B\textstyle\sum \tfrac12\big(\hat G_t - V_\phi(s_t)\big)^2,\;
+  L_\text{reg} = -\tfrac1B\textstyle\sum \mathcal H\big(\pi_\theta(\cdot|s_t)\big).$$
+
+One iteration of :func:`train`:
+
+1. **collect** ``n_steps`` steps from each of ``n_envs`` copies of the environment
+   (:func:`rlnotes.rollout.make_vec_env`, same-step autoreset), one batched network call per
+   vector step; for a step that ended an episode by truncation, $s_{t+1}$ is the true final
+   observation ``info["final_obs"]``;
+2. **targets**: $V_\phi(s_{t+1})$ for every step in one batched call; the $n$-step returns
+   $\hat G_t$ (:func:`n_step_returns`, or GAE with ``lam < 1``) bootstrap from the end of the
+   rollout and through truncations, never through terminations;
+3. **one gradient step** on $L$ (:func:`a2c_loss`) over the whole batch of
+   ``n_envs * n_steps`` transitions — the data is used once and thrown away (on-policy).
+
+The parallel copies decorrelate the batch: its transitions come from ``n_envs`` independent
+episodes, which is A3C's stabiliser without the asynchrony (and what DQN gets from its replay
+buffer). Implementation details not in the paper, each documented at its ``Config`` field:
+advantage normalisation, gradient-norm clipping, a learning rate annealed linearly to 0,
+separate actor and critic networks by default, truncation bootstrapping.
+
+Usage::
+
+    from rlnotes.algos import a2c
+    result = a2c.train("CartPole-v1", seed=0)
+    shared = a2c.train("CartPole-v1", a2c.Config(shared=True))
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+from ..policies import mlp
+from ..progress import TextBar, progress as progress_bar
+from ..returns import gae
+from ..rollout import make_vec_env
+from ..runtime import seed_everything
+from . import TrainResult
+
+__all__ = ["Config", "ActorCritic", "n_step_returns", "a2c_loss", "make_actor_critic", "train"]
+
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+# --------------------------------------------------------------------------------------------
+# Hyperparameters
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Config:
+    r"""Every knob of :func:`train` (defaults: CartPole-v1).
+
+    The loss $L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$:
+
+    * ``vf_coef``: $c_v$, weight of the value loss $L_v$. With separate networks it only
+      rescales the critic's gradient (and its share of the clipped gradient norm); with a
+      shared body it decides how hard the value regression pulls on the policy's features.
+      ``vf_coef=0`` leaves the critic untrained (an ablation: $V_\phi$ stays at its
+      initialisation, so $\hat A_t$ is an uncorrected truncated sum of rewards).
+    * ``ent_coef``: $c_\text{reg}$, weight of $L_\text{reg} = -\mathcal H(\pi)$ (an entropy
+      bonus; keeps the policy from collapsing early onto one action).
+    * ``gamma``: the discount $\gamma$.
+    * ``lam``: 1 — plain $n$-step returns $\hat G_t$ to the end of the rollout (the paper's
+      A3C/A2C); $\lambda < 1$ — GAE(λ) advantages and λ-returns
+      (:func:`rlnotes.returns.gae`, from {ref}`ch-ppo`); 0 — one-step TD errors.
+    * ``normalize_advantages``: rescale $\hat A$ to mean 0, std 1 over the batch (not in the
+      paper). Off by default: once the policy balances the pole for 500 steps, every advantage
+      is small noise around 0, and normalising it back to unit size makes the policy keep
+      taking full-size steps in random directions; in our tuning runs (lr 2e-3, 300k steps)
+      one seed of five then collapsed to a greedy return of 156, none without it.
+
+    The rollout and the optimisation:
+
+    * ``n_envs``: copies of the environment stepped together.
+    * ``n_steps``: steps per copy between updates ($n$ of the $n$-step return); a batch has
+      ``n_envs * n_steps`` transitions and gives one gradient step.
+    * ``total_steps``: environment steps of training (rounded up to whole batches); a fixed
+      budget, ``train(..., total_steps=N)`` overrides it.
+    * ``optimizer``: ``"adam"`` or ``"rmsprop"`` (the paper's; ``alpha=0.99``,
+      ``eps=rmsprop_eps``); ``lr``: the learning rate; ``anneal_lr``: decrease it linearly
+      to 0 over training — the last updates are tiny, so the final policy does not drift away
+      from a solved one (CartPole punishes drift: one bad update can drop the return from 500
+      to 150).
+    * ``rmsprop_eps``: RMSprop's $\epsilon$ (only for ``optimizer="rmsprop"``).
+    * ``max_grad_norm``: rescale the gradient of $L$ to at most this norm (None: no clipping).
+
+    The networks (tanh hidden layers):
+
+    * ``shared``: False — separate actor $\pi_\theta$ and critic $V_\phi$ (two MLPs with
+      ``hidden_sizes``); True — one body with ``hidden_sizes`` and two linear heads (logits
+      and value), so $c_v$ trades the two tasks off against each other.
+    * ``hidden_sizes``: hidden layer widths.
+
+    How the CartPole defaults were chosen (``python -m rlnotes bench a2c``): 8 copies × 32
+    steps per update (longer than the paper's 5 steps: fewer, larger and less noisy updates,
+    and fewer Python-level iterations), Adam with a large learning rate (2e-3) annealed
+    linearly to 0, GAE with $\lambda = 0.95$, no advantage normalisation, and a fixed budget of
+    300k steps. The runs first reach a training return of 475 after 20k–30k steps; the rest of
+    the budget is there so that the learning rate is small by the time the policy is good:
+    with 120k steps, two of three seeds ended below 475.
+    """
+
+    gamma: float = 0.99
+    lam: float = 0.95
+    vf_coef: float = 0.5
+    ent_coef: float = 0.0
+    normalize_advantages: bool = False
+    n_envs: int = 8
+    n_steps: int = 32
+    total_steps: int = 300_000
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    anneal_lr: bool = True
+    rmsprop_eps: float = 1e-5
+    max_grad_norm: float | None = 0.5
+    shared: bool = False
+    hidden_sizes: tuple = (64, 64)
+
+    def __post_init__(self):
+        validate_common(self, ("n_envs", "n_steps", "total_steps"))
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Config.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+
+
+def validate_common(config, positive_ints):
+    """Checks shared by the A2C and A3C Configs: ranges of γ, λ, coefficients, rates, sizes."""
+    for name in ("gamma", "lam"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+            raise ValueError(f"Config.{name} must be a number in [0, 1], got {value!r}")
+    for name in positive_ints:
+        value = getattr(config, name)
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"Config.{name} must be a positive integer, got {value!r}")
+    for name in ("lr", "rmsprop_eps"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value)
+                                           and value > 0):
+            raise ValueError(f"Config.{name} must be a positive number, got {value!r}")
+    for name in ("vf_coef", "ent_coef"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value)
+                                           and value >= 0):
+            raise ValueError(f"Config.{name} must be a number >= 0, got {value!r}")
+    if config.max_grad_norm is not None and not (isinstance(config.max_grad_norm, (int, float))
+                                                 and config.max_grad_norm > 0):
+        raise ValueError(f"Config.max_grad_norm must be > 0 or None, got {config.max_grad_norm!r}")
+    try:
+        config.hidden_sizes = tuple(int(h) for h in config.hidden_sizes)
+    except (TypeError, ValueError):
+        raise ValueError(f"Config.hidden_sizes must be a tuple of positive integers such as "
+                         f"(64, 64), got {config.hidden_sizes!r}") from None
+    if not config.hidden_sizes or min(config.hidden_sizes) < 1:
+        raise ValueError(f"Config.hidden_sizes must be a non-empty tuple of positive integers, "
+                         f"got {config.hidden_sizes!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# The actor and the critic
+# --------------------------------------------------------------------------------------------
+class ActorCritic(nn.Module):
+    r"""A categorical policy $\pi_\theta(a|s) = \operatorname{softmax}(\ell_\theta(s))_a$ and a value $V_\phi(s)$.
+
+    ``shared=False``: two MLPs, ``actor`` (obs_dim -> hidden -> n_actions logits) and ``critic``
+    (obs_dim -> hidden -> 1). ``shared=True``: one ``body`` (obs_dim -> hidden, tanh) and two
+    linear heads on its features. Methods take observations (B, obs_dim) (or (obs_dim,)):
+
+    * ``logits(obs)`` -> $\ell_\theta(s)$, shape (B, n_actions);
+    * ``distribution(obs)`` -> ``torch.distributions.Categorical`` with batch shape (B,);
+    * ``value(obs)`` -> $V_\phi(s)$, shape (B,);
+    * ``forward(obs)`` -> (distribution, value) with one pass through a shared body;
+    * ``act(obs, deterministic=False)`` -> numpy int64 actions (B,) (or a scalar), sampled or
+      $\arg\max$; no graph.
+    """
+
+    def __init__(self, obs_dim, n_actions, hidden_sizes=(64, 64), shared=False):
+        super().__init__()
+        self.obs_dim, self.n_actions, self.shared = int(obs_dim), int(n_actions), bool(shared)
+        if self.shared:
+            self.body = mlp([self.obs_dim, *hidden_sizes], output_activation=nn.Tanh)
+            self.pi_head = nn.Linear(hidden_sizes[-1], self.n_actions)
+            self.v_head = nn.Linear(hidden_sizes[-1], 1)
+        else:
+            self.actor = mlp([self.obs_dim, *hidden_sizes, self.n_actions])
+            self.critic = mlp([self.obs_dim, *hidden_sizes, 1])
+
+    def forward(self, obs):
+        obs = torch.as_tensor(obs, dtype=torch.float32)
+        if self.shared:
+            h = self.body(obs)
+            logits, v = self.pi_head(h), self.v_head(h)
+        else:
+            logits, v = self.actor(obs), self.critic(obs)
+        return Categorical(logits=logits, validate_args=False), v.squeeze(-1)
+
+    def logits(self, obs):
+        r"""$\ell_\theta(s)$, shape (B, n_actions): $\pi_\theta(\cdot|s) = \operatorname{softmax}(\ell_\theta(s))$."""
+        obs = torch.as_tensor(obs, dtype=torch.float32)
+        return self.pi_head(self.body(obs)) if self.shared else self.actor(obs)
+
+    def distribution(self, obs):
+        return Categorical(logits=self.logits(obs), validate_args=False)
+
+    def value(self, obs):
+        obs = torch.as_tensor(obs, dtype=torch.float32)
+        v = self.v_head(self.body(obs)) if self.shared else self.critic(obs)
+        return v.squeeze(-1)
+
+    @torch.no_grad()
+    def act(self, obs, deterministic=False):
+        dist = self.distribution(obs)
+        a = dist.probs.argmax(-1) if deterministic else dist.sample()
+        return a.numpy() if a.dim() else np.int64(a.item())
+
+
+def make_actor_critic(env_or_spaces, hidden_sizes=(64, 64), shared=False, who="a2c"):
+    """An :class:`ActorCritic` for a gymnasium env (or vector env); Discrete actions only."""
+    obs_space = getattr(env_or_spaces, "single_observation_space", None) or env_or_spaces.observation_space
+    act_space = getattr(env_or_spaces, "single_action_space", None) or env_or_spaces.action_space
+    if not isinstance(act_space, gym.spaces.Discrete):
+        raise ValueError(f"{who} supports Discrete action spaces only (a categorical policy); got "
+                         f"{act_space}. For continuous actions use rlnotes.algos.ppo (Gaussian "
+                         f"policy) or rlnotes.algos.ddpg.")
+    if not (isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 1):
+        raise ValueError(f"{who} needs a 1-D Box observation space (obs_dim,); got {obs_space}. "
+                         "Wrap the env in gymnasium.wrappers.FlattenObservation.")
+    return ActorCritic(obs_space.shape[0], act_space.n, hidden_sizes, shared)
+
+
+# --------------------------------------------------------------------------------------------
+# Targets and the loss
+# --------------------------------------------------------------------------------------------
+def n_step_returns(rewards, next_values, terminated, truncated, gamma=0.99):
+    r"""$n$-step returns to the end of a rollout, bootstrapped from the critic.
+
+    $$\hat G_t = r_t + \gamma\,(1 - \text{terminated}_t)\,
+      \begin{cases} V(s_{t+1}) & \text{if } t = T-1 \text{ or truncated}_t\\
+                    \hat G_{t+1} & \text{otherwise,}\end{cases}$$
+
+    so a step $n$ steps before the end of the rollout gets
+    $\sum_{k<n} \gamma^k r_{t+k} + \gamma^n V(s_{t+n})$: the last step gets the one-step TD
+    target, the first one the longest return. A termination stops the sum with $V = 0$; a
+    truncation (time limit) stops it too, but keeps $\gamma V(s_{t+1})$ of the true final
+    observation. Equal to GAE with $\lambda = 1$ plus $V(s_t)$ (tested). Derived in
+    {ref}`ch-actor-critic`.
+
+    rewards, next_values, terminated, truncated: numpy arrays of shape (T,) or (T, N) (time
+    first); ``next_values[t]`` $= V(s_{t+1})$. Returns a float64 array of the same shape.
+    A plain backward loop over $t$, vectorised over the N copies.
+    """
+    r = np.asarray(rewards, dtype=np.float64)
+    v_next = np.asarray(next_values, dtype=np.float64)
+    term = np.asarray(terminated, dtype=np.float64)
+    trunc = np.asarray(truncated, dtype=np.float64)
+    if not (r.shape == v_next.shape == term.shape == trunc.shape) or r.ndim not in (1, 2) or not len(r):
+        raise ValueError(f"n_step_returns needs arrays of one shape (T,) or (T, N), T >= 1; got "
+                         f"rewards {r.shape}, next_values {v_next.shape}, terminated {term.shape}, "
+                         f"truncated {trunc.shape}")
+    out = np.zeros_like(r)
+    running = v_next[-1]                                   # bootstrap V(s_T) after the last row
+    for t in reversed(range(len(r))):
+        if t < len(r) - 1:
+            running = np.where(trunc[t] > 0, v_next[t], running)   # truncated: V(final obs)
+        running = r[t] + gamma * (1.0 - term[t]) * running          # Ĝ_t = r_t + γ(1−term)·(...)
+        out[t] = running
+    return out
+
+
+def a2c_loss(dist, actions, advantages, values, returns, vf_coef=0.5, ent_coef=0.0):
+    r"""$L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$ on a batch, and its three terms.
+
+    * $L_\pi = -\frac1B \sum_i \hat A_i \log \pi_\theta(a_i|s_i)$ — its gradient is the policy
+      gradient with the advantage as weight ($\hat A$ is a constant: detached here);
+    * $L_v = \frac1B \sum_i \frac12 (\hat G_i - V_\phi(s_i))^2$ — value regression to the
+      $n$-step targets ($\hat G$ detached: a semi-gradient, like TD learning);
+    * $L_\text{reg} = -\frac1B \sum_i \mathcal H(\pi_\theta(\cdot|s_i))$,
+      $\mathcal H(p) = -\sum_a p_a \log p_a$ — minimising it maximises the entropy.
+
+    dist: a ``Categorical`` with batch shape (B,); actions (B,) int; advantages, values,
+    returns: (B,) tensors (``values`` with graph, the others without).
+    Returns ``(loss, pi_loss, v_loss, entropy)`` with ``entropy`` $= -L_\text{reg}$ (scalars).
+    """
+    logp = dist.log_prob(torch.as_tensor(actions))                  # log π_θ(a_i|s_i)
+    pi_loss = -(advantages.detach() * logp).mean()                  # L_π = −mean(Â log π)
+    v_loss = 0.5 * (returns.detach() - values).pow(2).mean()        # L_v = mean(½(Ĝ − V)²)
+    entropy = dist.entropy().mean()                                 # H = −L_reg
+    loss = pi_loss + vf_coef * v_loss - ent_coef * entropy          # L = L_π + c_v L_v + c_reg L_reg
+    return loss, pi_loss, v_loss, entropy
+
+
+def _check_finite(value, what, config):
+    if not torch.isfinite(value).all():
+        raise FloatingPointError(
+            f"the {what} became not finite. Likely causes: a learning rate too high "
+            f"(lr={config.lr}; try 3x smaller), NaN or inf from the environment, or no gradient "
+            f"clipping (set max_grad_norm).")
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+def train(env_id, config=None, seed=0, total_steps=None, progress=True):
+    r"""Train an actor-critic on ``env_id`` with A2C; return a :class:`rlnotes.algos.TrainResult`.
+
+    env_id:      a gymnasium id with a 1-D Box observation space and Discrete actions
+                 (e.g. ``"CartPole-v1"``).
+    config:      a :class:`Config` (None: ``Config()``, tuned for CartPole-v1).
+    seed:        seeds Python, NumPy, torch (initialisation, action sampling) and the envs:
+                 the same seed on the same machine gives the same history.
+    total_steps: overrides ``config.total_steps``.
+    progress:    a progress bar counting environment steps, with the mean of the last 20 returns.
+
+    ``result.history``: one ``(env_step, episode_return, wall_seconds)`` per finished training
+    episode. ``result.agent``: the :class:`ActorCritic`. ``result.stats``: updates, env steps,
+    the last losses.
+    """
+    if config is None:
+        config = Config()
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a rlnotes.algos.a2c.Config, got {type(config).__name__}")
+    if total_steps is not None:
+        config = replace(config, total_steps=total_steps)        # validates it
+    start_time = time.perf_counter()
+
+    seed_everything(seed)
+    env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
+    try:
+        agent = make_actor_critic(env, config.hidden_sizes, config.shared)
+    except ValueError:
+        env.close()
+        raise
+    if config.optimizer == "adam":
+        optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5)
+    else:
+        optimizer = torch.optim.RMSprop(agent.parameters(), lr=config.lr, alpha=0.99,
+                                        eps=config.rmsprop_eps)
+
+    N, T = config.n_envs, config.n_steps
+    batch_size = N * T
+    n_iters = math.ceil(config.total_steps / batch_size)
+    obs_dim = agent.obs_dim
+    obs_buf = np.zeros((T, N, obs_dim), dtype=np.float32)        # s_t
+    next_obs_buf = np.zeros((T, N, obs_dim), dtype=np.float32)   # s_{t+1} (true final obs at an end)
+    act_buf = np.zeros((T, N), dtype=np.int64)
+    rew_buf = np.zeros((T, N))
+    term_buf = np.zeros((T, N), dtype=bool)
+    trunc_buf = np.zeros((T, N), dtype=bool)
+
+    history, recent = [], []
+    ep_return = np.zeros(N)
+    steps = 0
+    losses = (float("nan"),) * 4
+    bar = (progress_bar(total=n_iters * batch_size, desc=f"A2C {env_id}", unit="steps")
+           if progress else TextBar(total=n_iters * batch_size, disable=True))
+    obs, _ = env.reset(seed=seed)
+    try:
+        for it in range(n_iters):
+            # 1. n_steps steps of each of the N copies, a_t ~ π_θ(·|s_t) batched
+            for t in range(T):
+                action = agent.act(obs)
+                next_obs, reward, terminated, truncated, info = env.step(action)
+                obs_buf[t], act_buf[t], rew_buf[t] = obs, action, reward
+                term_buf[t], trunc_buf[t] = terminated, truncated
+                next_obs_buf[t] = next_obs
+                ep_return += reward
+                done = terminated | truncated
+                if done.any():                                   # SAME_STEP autoreset: next_obs
+                    for i in np.flatnonzero(done):               # is the next episode's first obs
+                        next_obs_buf[t, i] = info["final_obs"][i]   # s_{t+1} = true final obs
+                        history.append((steps + (t + 1) * N, float(ep_return[i]),
+                                        time.perf_counter() - start_time))
+                        recent.append(float(ep_return[i]))
+                        ep_return[i] = 0.0
+                obs = next_obs
+            steps += batch_size
+
+            # 2. targets: V(s_{t+1}) in one call; n-step returns (λ = 1) or GAE(λ) + V(s_t)
+            flat_obs = torch.from_numpy(obs_buf.reshape(batch_size, obs_dim))
+            dist, values = agent(flat_obs)                       # π_θ(·|s_t), V_φ(s_t) with graph
+            with torch.no_grad():
+                next_values = agent.value(torch.from_numpy(next_obs_buf.reshape(batch_size, obs_dim)))
+            next_values = next_values.numpy().reshape(T, N)
+            if config.lam == 1.0:
+                returns = n_step_returns(rew_buf, next_values, term_buf, trunc_buf, config.gamma)
+                returns = torch.as_tensor(returns.reshape(-1), dtype=torch.float32)
+                adv = returns - values.detach()                  # Â_t = Ĝ_t − V_φ(s_t)
+            else:
+                adv = gae(rew_buf, values.detach().numpy().reshape(T, N), next_values, term_buf,
+                          trunc_buf, config.gamma, config.lam)
+                adv = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)
+                returns = adv + values.detach()                  # λ-return targets for V_φ
+            if config.normalize_advantages:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+
+            # 3. one gradient step on L = L_π + c_v L_v + c_reg L_reg, learning rate annealed
+            if config.anneal_lr:
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr * (1.0 - it / n_iters)
+            loss, pi_loss, v_loss, entropy = a2c_loss(
+                dist, torch.from_numpy(act_buf.reshape(-1)), adv, values, returns,
+                config.vf_coef, config.ent_coef)
+            _check_finite(loss, "A2C loss", config)
+            optimizer.zero_grad()
+            loss.backward()
+            if config.max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
+            optimizer.step()
+            losses = (loss.item(), pi_loss.item(), v_loss.item(), entropy.item())
+
+            recent = recent[-20:]
+            if recent:
+                bar.set_postfix(ret=float(np.mean(recent)))
+            bar.update(batch_size)
+    finally:
+        bar.close()
+        env.close()
+    wall = time.perf_counter() - start_time
+    stats = {"updates": n_iters, "env_steps": steps,
+             "steps_per_second": steps / wall if wall > 0 else float("nan"),
+             "last_loss": losses[0], "last_pi_loss": losses[1], "last_v_loss": losses[2],
+             "last_entropy": losses[3]}
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats)

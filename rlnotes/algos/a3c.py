@@ -1,0 +1,375 @@
+r"""Asynchronous advantage actor-critic (A3C) {cite}`mnih2016a3c` with worker processes.
+
+The chapter "Actor-critic methods" ({ref}`ch-actor-critic`) follows lecture note 001:
+
+* the **main process** builds the *global* actor-critic (policy and value networks, an
+  :class:`rlnotes.algos.a2c.ActorCritic`) and a :class:`SharedRMSprop` optimiser, and moves
+  both into shared memory (``share_memory_()``: every process sees the same tensors);
+* it starts ``n_workers`` **worker processes** (``torch.multiprocessing``, ``spawn`` context,
+  so it works the same on Linux and macOS and from a notebook) running :func:`worker`;
+* each worker, in a loop: copies the global weights into its *local* networks, plays
+  ``n_steps`` steps in each of its own ``envs_per_worker`` copies of the environment (the
+  paper's worker has one), computes the gradient of the A2C loss
+  $L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$ on those steps with respect to its local
+  weights, and applies it to the *global* weights with the shared RMSprop
+  ($\theta_\text{global} \leftarrow \theta_\text{global} - \eta\, g_\text{local} / \sqrt{s + \epsilon}$)
+  without any lock (Hogwild-style: updates from different workers may interleave);
+* a **global step counter** (``multiprocessing.Value``, updated under its lock) tells every
+  worker when the budget ``total_steps`` is spent;
+* finished episodes travel back to the main process through a ``multiprocessing.Queue`` as
+  ``(global env step, return, wall seconds)``, which builds ``result.history``.
+
+Stability here comes from the workers: at any moment they are in different parts of
+different episodes, so consecutive updates of the global network are computed from
+decorrelated data — what DQN gets from its replay buffer and target network.
+
+Reproducibility: with ``n_workers=1`` a run is deterministic (same seed, same history). With
+two or more workers the order in which their updates reach the global network depends on
+the operating system's scheduling, so runs with the same seed differ.
+
+Processes: workers ignore SIGINT (Ctrl-C, or the notebook's interrupt button, reaches only
+the main process); whatever happens in the main process — the end of training, an error in a
+worker, a KeyboardInterrupt — :func:`train` stops and joins every worker in a ``finally``
+block (terminating any that does not stop within a few seconds), so no process is left behind.
+"""
+from __future__ import annotations
+
+import math
+import os
+import queue as queue_mod
+import signal
+import time
+import traceback
+from dataclasses import dataclass, replace
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.multiprocessing as mp
+from torch import nn
+
+from ..progress import TextBar, progress as progress_bar
+from ..returns import gae
+from ..rollout import make_vec_env
+from ..runtime import seed_everything
+from . import TrainResult
+from .a2c import ActorCritic, a2c_loss, make_actor_critic, n_step_returns, validate_common
+
+__all__ = ["Config", "SharedRMSprop", "worker", "train"]
+
+
+# --------------------------------------------------------------------------------------------
+# Hyperparameters
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Config:
+    r"""Every knob of :func:`train` (defaults: CartPole-v1, 2 workers).
+
+    * ``n_workers``: worker processes, each with its own environment (use at most the number
+      of CPU cores: more workers than cores only take turns).
+    * ``envs_per_worker``: copies of the environment each worker steps together (a small vector
+      env, same-step autoreset). 1 is the paper's setting, one environment per worker; more
+      copies put transitions from several independent episodes into every update of the
+      global network, the same decorrelation A2C gets from its batch.
+    * ``n_steps``: steps a worker plays in each of its copies between two updates ($n$ of the
+      $n$-step return; an episode that ends inside the segment is bootstrapped like in A2C).
+    * ``total_steps``: environment steps of all workers together (the global counter).
+    * ``gamma``, ``lam``: discount; ``lam=1`` plain $n$-step returns (the paper), $\lambda<1$
+      GAE(λ) within the segment.
+    * ``vf_coef``, ``ent_coef``: $c_v$ and $c_\text{reg}$ of the loss (as in A2C).
+    * ``normalize_advantages``: rescale $\hat A$ within each segment to mean 0, std 1 (off by
+      default, as in A2C: see :class:`rlnotes.algos.a2c.Config`).
+    * ``lr``: RMSprop's learning rate $\eta$, annealed linearly to 0 with the global step
+      count if ``anneal_lr`` (the paper anneals it too); ``rmsprop_alpha``, ``rmsprop_eps``:
+      RMSprop's decay $\alpha$ and $\epsilon$. The paper shares the statistics $s$ between
+      workers ("shared RMSprop"); so does :class:`SharedRMSprop`.
+    * ``max_grad_norm``: clip each local gradient to this norm (None: no clipping).
+    * ``shared``, ``hidden_sizes``: the networks, as in :class:`rlnotes.algos.a2c.Config`.
+    * ``worker_timeout``: seconds a worker gets to stop by itself before it is terminated.
+
+    How the CartPole defaults were chosen (``python -m rlnotes bench a3c``, 2 workers): the
+    A2C settings (learning rate 1e-3 annealed to 0, GAE λ = 0.95, no advantage normalisation,
+    gradient norm clipped to 0.5), 4 copies × 32 steps per worker and update, and a budget of
+    1M steps. The runs first reach a training return of 475 after roughly 10k–30k steps; what
+    needed tuning was *staying* there, i.e. a final greedy policy that still solves the task.
+    In our tuning runs (5 seeds each unless noted): one environment per worker, as in the
+    paper, with 32-step segments collapsed in 3 of 8 runs (150k–300k steps, learning rate 1e-3
+    or 5e-4; final greedy returns 197–251), with 128-step segments in 3 of 10; a large RMSprop
+    $\epsilon = 10^{-2}$ slowed learning too much. With 4 copies per worker the updates mix
+    independent episodes and acting is batched (several times faster); 300k steps left 2 of 5
+    seeds just below 475 (464, 471), 600k steps with 64-step segments collapsed 1 of 5, and the
+    1M-step budget solved every seed we tried: the longer the budget, the longer the learning
+    rate stays small at the end. With two workers a run is not reproducible, so these are
+    frequencies, not guarantees.
+    """
+
+    n_workers: int = 2
+    envs_per_worker: int = 4
+    n_steps: int = 32
+    total_steps: int = 1_000_000
+    gamma: float = 0.99
+    lam: float = 0.95
+    vf_coef: float = 0.5
+    ent_coef: float = 0.0
+    normalize_advantages: bool = False
+    lr: float = 1e-3
+    anneal_lr: bool = True
+    rmsprop_alpha: float = 0.99
+    rmsprop_eps: float = 1e-5
+    max_grad_norm: float | None = 0.5
+    shared: bool = False
+    hidden_sizes: tuple = (64, 64)
+    worker_timeout: float = 10.0
+
+    def __post_init__(self):
+        validate_common(self, ("n_workers", "envs_per_worker", "n_steps", "total_steps"))
+        if not 0.0 < self.rmsprop_alpha < 1.0:
+            raise ValueError(f"Config.rmsprop_alpha must be in (0, 1), got {self.rmsprop_alpha!r}")
+        if not self.worker_timeout > 0:
+            raise ValueError(f"Config.worker_timeout must be > 0 seconds, got {self.worker_timeout!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# The shared optimiser
+# --------------------------------------------------------------------------------------------
+class SharedRMSprop:
+    r"""RMSprop whose statistics live in shared memory, so all workers update the same ones.
+
+    For each global parameter $\theta$ and a worker's gradient $g$:
+
+    $$s \leftarrow \alpha s + (1 - \alpha) g^2, \qquad
+      \theta \leftarrow \theta - \eta\, \frac{g}{\sqrt{s} + \epsilon}$$
+
+    (torch's ``RMSprop`` without momentum, written out so the shared state is visible).
+    ``params``: the global parameters (already in shared memory); ``share_memory()`` moves the
+    statistics $s$ there too. ``step(grads, lr)`` applies one update in place (no lock:
+    concurrent updates may interleave, as in the paper).
+    """
+
+    def __init__(self, params, alpha=0.99, eps=1e-5):
+        self.params = list(params)
+        self.alpha, self.eps = float(alpha), float(eps)
+        self.square_avg = [torch.zeros_like(p, memory_format=torch.preserve_format)
+                           for p in self.params]
+
+    def share_memory(self):
+        for s in self.square_avg:
+            s.share_memory_()
+        return self
+
+    @torch.no_grad()
+    def step(self, grads, lr):
+        for p, s, g in zip(self.params, self.square_avg, grads):
+            s.mul_(self.alpha).addcmul_(g, g, value=1.0 - self.alpha)   # s ← α s + (1−α) g²
+            p.addcdiv_(g, s.sqrt().add_(self.eps), value=-lr)           # θ ← θ − η g / (√s + ε)
+
+
+# --------------------------------------------------------------------------------------------
+# A worker process
+# --------------------------------------------------------------------------------------------
+def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, stop, start_wall):
+    r"""One A3C worker (runs in its own process; module-level so ``spawn`` can import it).
+
+    rank: worker index (its env is seeded with ``seed + rank``, torch with ``seed + 1000 * (rank + 1)``).
+    global_net, optimizer: the shared :class:`rlnotes.algos.a2c.ActorCritic` and :class:`SharedRMSprop`.
+    counter: ``mp.Value`` — environment steps taken by all workers. events: ``mp.Queue`` for
+    ``("episode", env_step, return, wall)``, ``("done", rank)`` and ``("error", rank, text)``.
+    stop: ``mp.Event`` set by the main process to stop early. start_wall: ``time.time()`` at start.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the main process's business
+    if hasattr(signal, "pthread_sigmask"):             # started with SIGINT blocked (see train):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # now it is ignored
+    parent = os.getppid()                              # the main process
+    torch.set_num_threads(1)
+    env = None
+    try:
+        seed_everything(seed + 1000 * (rank + 1))
+        K, T = config.envs_per_worker, config.n_steps
+        env = make_vec_env(env_id, n_envs=K, seed=seed + K * rank)   # copies seed + K·rank + i
+        local_net = ActorCritic(global_net.obs_dim, global_net.n_actions, config.hidden_sizes,
+                                config.shared)
+        obs, _ = env.reset(seed=seed + K * rank)
+        ep_return = np.zeros(K)
+        obs_buf = np.zeros((T, K, local_net.obs_dim), dtype=np.float32)
+        next_obs_buf = np.zeros((T, K, local_net.obs_dim), dtype=np.float32)
+        act_buf = np.zeros((T, K), dtype=np.int64)
+        rew_buf, term_buf, trunc_buf = np.zeros((T, K)), np.zeros((T, K), bool), np.zeros((T, K), bool)
+        # stop when asked, or when the main process is gone (killed: nobody would ever ask)
+        while not stop.is_set() and os.getppid() == parent:
+            local_net.load_state_dict(global_net.state_dict())   # 1. θ_local ← θ_global
+            # 2. play n_steps steps in each of the worker's K copies
+            for t in range(T):
+                with torch.no_grad():                                # a_t ~ π(·|s_t), sampled
+                    probs = torch.softmax(local_net.logits(obs), -1)
+                    action = torch.multinomial(probs, 1).squeeze(-1).numpy()
+                next_obs, reward, terminated, truncated, info = env.step(action)
+                obs_buf[t], act_buf[t], rew_buf[t] = obs, action, reward
+                next_obs_buf[t], term_buf[t], trunc_buf[t] = next_obs, terminated, truncated
+                ep_return += reward
+                with counter.get_lock():                             # the global step counter
+                    counter.value += K
+                    step_now = counter.value
+                for i in np.flatnonzero(terminated | truncated):     # SAME_STEP autoreset:
+                    next_obs_buf[t, i] = info["final_obs"][i]        # s_{t+1} = true final obs
+                    events.put(("episode", step_now, float(ep_return[i]), time.time() - start_wall))
+                    ep_return[i] = 0.0
+                obs = next_obs
+            # 3. local gradient of L on the segment (T·K transitions)
+            n = T * K
+            dist, values = local_net(torch.from_numpy(obs_buf.reshape(n, -1)))
+            with torch.no_grad():
+                next_values = local_net.value(torch.from_numpy(next_obs_buf.reshape(n, -1)))
+            next_values = next_values.numpy().reshape(T, K)
+            if config.lam == 1.0:
+                returns = torch.as_tensor(n_step_returns(rew_buf, next_values, term_buf, trunc_buf,
+                                                         config.gamma).reshape(-1),
+                                          dtype=torch.float32)
+                adv = returns - values.detach()                     # Â_t = Ĝ_t − V(s_t)
+            else:
+                adv = torch.as_tensor(gae(rew_buf, values.detach().numpy().reshape(T, K),
+                                          next_values, term_buf, trunc_buf, config.gamma,
+                                          config.lam).reshape(-1), dtype=torch.float32)
+                returns = adv + values.detach()
+            if config.normalize_advantages and n > 1:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            loss, *_ = a2c_loss(dist, torch.from_numpy(act_buf.reshape(-1)), adv, values, returns,
+                                config.vf_coef, config.ent_coef)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"the A3C loss became {loss.item()} (not finite); try a "
+                                         f"smaller lr (now {config.lr}) or set max_grad_norm")
+            local_net.zero_grad()
+            loss.backward()                                         # g_local = ∂L/∂θ_local
+            if config.max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(local_net.parameters(), config.max_grad_norm)
+            # 4. apply g_local to θ_global with the shared RMSprop, η annealed with the counter
+            frac = min(step_now / config.total_steps, 1.0)
+            lr = config.lr * (1.0 - frac) if config.anneal_lr else config.lr
+            optimizer.step([p.grad for p in local_net.parameters()], lr)
+            if step_now >= config.total_steps:
+                break
+        events.put(("done", rank))
+    except Exception:  # noqa: BLE001 - reported to the main process, which raises it
+        events.put(("error", rank, traceback.format_exc()))
+    finally:
+        if env is not None:
+            env.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The main process
+# --------------------------------------------------------------------------------------------
+def _stop_workers(procs, stop, timeout):
+    """Ask every worker to stop, wait ``timeout`` s, terminate (then kill) the stragglers, join all."""
+    stop.set()
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+            p.join(2.0)
+        if p.is_alive():
+            p.kill()
+            p.join()
+
+
+def train(env_id, config=None, seed=0, total_steps=None, progress=True):
+    r"""Train an actor-critic on ``env_id`` with A3C; return a :class:`rlnotes.algos.TrainResult`.
+
+    env_id:      a gymnasium id with a 1-D Box observation space and Discrete actions.
+    config:      a :class:`Config` (None: ``Config()``: 2 workers, tuned for CartPole-v1).
+    seed:        seeds the global network's initialisation and the workers (env of worker
+                 $k$: ``seed + k``). Reproducible only with ``n_workers=1`` (see the module).
+    total_steps: overrides ``config.total_steps``.
+    progress:    a progress bar counting the global steps, with the mean of the last 20 returns.
+
+    ``result.history``: ``(global env step, return, wall seconds)`` per finished episode of any
+    worker, in order of env step. ``result.agent``: the global :class:`rlnotes.algos.a2c.ActorCritic` (a copy
+    outside shared memory). ``result.stats``: env steps, updates are not counted.
+    A KeyboardInterrupt stops and joins the workers, prints one line, and is re-raised.
+    """
+    if config is None:
+        config = Config()
+    if not isinstance(config, Config):
+        raise TypeError(f"config must be a rlnotes.algos.a3c.Config, got {type(config).__name__}")
+    if total_steps is not None:
+        config = replace(config, total_steps=total_steps)
+    start_time, start_wall = time.perf_counter(), time.time()
+
+    seed_everything(seed)
+    probe = gym.make(env_id)                       # spaces only (the workers make their own)
+    try:
+        global_net = make_actor_critic(probe, config.hidden_sizes, config.shared, who="a3c")
+    finally:
+        probe.close()
+    global_net.share_memory()                      # θ_global in shared memory
+    optimizer = SharedRMSprop(global_net.parameters(), config.rmsprop_alpha,
+                              config.rmsprop_eps).share_memory()
+
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("q", 0)                    # global step counter (process-safe via its lock)
+    events, stop = ctx.Queue(), ctx.Event()
+    history, recent, procs, done = [], [], [], set()
+    bar = (progress_bar(total=config.total_steps, desc=f"A3C {env_id}", unit="steps")
+           if progress else TextBar(total=config.total_steps, disable=True))
+    shown = 0
+    try:
+        # Ctrl-C belongs to the main process. While the workers start, SIGINT is *blocked* here:
+        # children inherit the blocked mask (so a Ctrl-C cannot hit a worker before it ignores
+        # SIGINT), and a Ctrl-C pressed meanwhile stays pending and is delivered to this
+        # process as KeyboardInterrupt as soon as the mask is lifted. (Without
+        # pthread_sigmask, e.g. on Windows, SIGINT is ignored during start-up instead.)
+        masked = hasattr(signal, "pthread_sigmask")
+        if masked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        else:
+            old_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for rank in range(config.n_workers):
+                p = ctx.Process(target=worker, name=f"a3c-worker-{rank}", daemon=True,
+                                args=(rank, env_id, config, seed, global_net, optimizer, counter,
+                                      events, stop, start_wall))
+                p.start()
+                procs.append(p)
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            else:
+                signal.signal(signal.SIGINT, old_handler)
+        while len(done) < config.n_workers:
+            try:
+                msg = events.get(timeout=0.2)
+            except queue_mod.Empty:
+                dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
+                if dead:
+                    raise RuntimeError(f"A3C worker {dead[0].name} died with exit code "
+                                       f"{dead[0].exitcode} without reporting an error")
+                continue
+            if msg[0] == "episode":
+                history.append((int(msg[1]), float(msg[2]), float(msg[3])))
+                recent = (recent + [float(msg[2])])[-20:]
+                bar.set_postfix(ret=float(np.mean(recent)))
+            elif msg[0] == "done":
+                done.add(msg[1])
+            else:
+                raise RuntimeError(f"A3C worker {msg[1]} failed:\n{msg[2]}")
+            now = min(counter.value, config.total_steps)
+            if now > shown:
+                bar.update(now - shown)
+                shown = now
+    except KeyboardInterrupt:
+        print("A3C interrupted: stopping the workers", flush=True)
+        raise
+    finally:
+        _stop_workers(procs, stop, config.worker_timeout)
+        bar.close()
+        events.close()
+        events.join_thread()
+    history.sort(key=lambda h: (h[0], h[2]))
+    agent = ActorCritic(global_net.obs_dim, global_net.n_actions, config.hidden_sizes, config.shared)
+    agent.load_state_dict(global_net.state_dict())  # a private copy, out of shared memory
+    wall = time.perf_counter() - start_time
+    steps = int(counter.value)
+    stats = {"env_steps": steps, "n_workers": config.n_workers,
+             "steps_per_second": steps / wall if wall > 0 else float("nan")}
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats)

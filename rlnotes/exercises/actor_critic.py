@@ -1,0 +1,203 @@
+r"""Checkers for the exercises of the chapter "Actor-critic methods" (book/actor_critic.ipynb,
+{ref}`ch-actor-critic`).
+
+(a) ``n_step_targets(rewards, next_values, terminated, truncated, gamma)``: the $n$-step
+    targets of one copy's rollout, $\hat G_t = r_t + \gamma (1 - \text{terminated}_t)\,
+    [\hat G_{t+1}$, or $V(s_{t+1})$ at a truncation or at the last step$]$,
+    eq. {eq}`eq-ac-nstep`;
+(b) ``entropy_bonus(logits)``: the mean entropy $\frac1B\sum_i \mathcal H(\pi(\cdot|s_i))$ of a
+    batch of categorical policies given by their logits, $\mathcal H(p) = -\sum_a p_a \log p_a$
+    (so $L_\text{reg}$ = minus this), eq. {eq}`eq-ac-loss`.
+
+The references are computed here with plain loops, independently of
+:func:`rlnotes.algos.a2c.n_step_returns` and :func:`rlnotes.algos.a2c.a2c_loss` (tested against
+their own references in tests/test_a2c.py). Typical mistakes are simulated and recognised.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from rlnotes.exercises.core import Hint, call, checker
+
+__all__ = ["check_n_step_targets", "check_entropy_bonus"]
+
+_ATOL, _RTOL = 1e-5, 1e-5
+
+
+def _fmt(x) -> str:
+    return np.format_float_positional(float(x), precision=4, trim="-")
+
+
+def _to_numpy(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().to(torch.float64).numpy()
+    return value
+
+
+def _close(a, b):
+    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=_ATOL, rtol=_RTOL))
+
+
+# ============================================================================================
+# (a) n-step targets
+# ============================================================================================
+def _targets(r, v_next, term, trunc, gamma, *, stop_at_term=True, boot_trunc=True,
+             boot_end=True, split_trunc=True, one_step=False):
+    """Reference by a plain backward loop; each flag switches off one rule (a typical mistake)."""
+    T = len(r)
+    out = np.zeros(T)
+    running = v_next[-1] if boot_end else 0.0           # after the last step: V(s_T)
+    for t in reversed(range(T)):
+        if one_step:
+            running = v_next[t]                          # (mistake) always V(s_{t+1})
+        elif t < T - 1 and trunc[t] and split_trunc:
+            running = v_next[t] if boot_trunc else 0.0   # truncated: V(true final obs)
+        cont = (1.0 - term[t]) if stop_at_term else 1.0
+        running = r[t] + gamma * cont * running          # Ĝ_t = r_t + γ(1 − term_t)(...)
+        out[t] = running
+    return out
+
+
+def _nstep_cases():
+    rng = np.random.default_rng(5)
+    cases = []
+    for desc, T, gamma, term, trunc in [
+        ("T = 6 steps, an episode terminates at t = 2, γ = 0.9", 6, 0.9,
+         [0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0]),
+        ("T = 7 steps, one truncation (time limit) at t = 3, γ = 0.5", 7, 0.5,
+         [0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 0]),
+        ("T = 8 steps, a termination at t = 1 and a truncation at t = 5, γ = 0.99", 8, 0.99,
+         [0, 1, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1, 0, 0]),
+    ]:
+        r = np.round(rng.uniform(-1, 2, T), 2)
+        v_next = np.round(rng.uniform(2, 10, T), 2)
+        cases.append((desc, r, v_next, np.array(term, bool), np.array(trunc, bool), gamma))
+    return cases
+
+
+@checker
+def check_n_step_targets(fn):
+    r"""Exercise: ``n_step_targets(rewards, next_values, terminated, truncated, gamma)`` -> $\hat G_t$, shape (T,)."""
+    for case, r, v_next, term, trunc, gamma in _nstep_cases():
+        args = (r.copy(), v_next.copy(), term.copy(), trunc.copy(), gamma)
+        answer = _to_numpy(call(fn, *args))
+        try:
+            answer = np.asarray(answer, dtype=float)
+        except (TypeError, ValueError):
+            raise Hint(f"return an array of T = {len(r)} numbers ({case}); got "
+                       f"{type(answer).__name__}") from None
+        if answer.shape != r.shape:
+            raise Hint(f"return one target per step, shape ({len(r)},) ({case}); got shape "
+                       f"{answer.shape}")
+        expected = _targets(r, v_next, term, trunc, gamma)
+        if _close(answer, expected):
+            continue
+        t = int(np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))[0])
+        mistakes = [
+            (_targets(r, v_next, term, trunc, gamma, stop_at_term=False),
+             "you bootstrapped through a termination", "A terminal state has value 0: after "
+             "terminated[t] nothing follows, so multiply the bootstrap by (1 - terminated[t])."),
+            (_targets(r, v_next, term, trunc, gamma, boot_trunc=False),
+             "you treated the truncation like a termination (no bootstrap)", "A time limit "
+             "does not end the task: at truncated[t] the target is r_t + γ V(s_{t+1}), with "
+             "next_values[t] the value of the true final observation."),
+            (_targets(r, v_next, term, trunc, gamma, split_trunc=False),
+             "your sum runs across the truncation into the next episode", "At truncated[t] the "
+             "episode ends: use V(s_{t+1}) = next_values[t] there, not the next step's target."),
+            (_targets(r, v_next, term, trunc, gamma, boot_end=False),
+             "you did not bootstrap at the end of the rollout", "The last step's episode goes "
+             "on: start the backward recursion from next_values[-1], Ĝ_{T-1} = r_{T-1} + γ V(s_T)."),
+            (_targets(r, v_next, term, trunc, gamma, one_step=True),
+             "you computed one-step TD targets r_t + γ V(s_{t+1})", "The n-step target uses the "
+             "real rewards up to the end of the rollout: Ĝ_t = r_t + γ Ĝ_{t+1} inside an episode."),
+            (_targets(r, v_next, term, trunc, 1.0), "you forgot the discount γ",
+             "Ĝ_t = r_t + gamma * Ĝ_{t+1}."),
+        ]
+        for wrong, mistake, fix in mistakes:
+            if _close(answer, wrong) and not _close(wrong, expected):
+                raise Hint(f"{mistake}: expected Ĝ_{t} = {_fmt(expected[t])}, got "
+                           f"{_fmt(answer[t])} ({case}). {fix}")
+        raise Hint(f"Ĝ_{t} is wrong ({case}): expected {_fmt(expected[t])}, got {_fmt(answer[t])}.")
+    return ("n_step_targets gives the n-step targets on 3 rollouts (terminations, a truncation "
+            "and the rollout's end bootstrapped correctly).")
+
+
+# ============================================================================================
+# (b) the entropy bonus
+# ============================================================================================
+def _entropy_rows(logits):
+    """Per-row entropy by a plain loop: p = softmax(ℓ), H = −Σ_a p_a log p_a (natural log)."""
+    out = []
+    for row in logits:
+        m = max(row)
+        e = [math.exp(x - m) for x in row]
+        z = sum(e)
+        p = [x / z for x in e]
+        out.append(-sum(q * math.log(q) for q in p if q > 0))
+    return np.array(out)
+
+
+def _entropy_cases():
+    rng = np.random.default_rng(11)
+    return [
+        ("a batch of B = 5 states, A = 2 actions", rng.normal(size=(5, 2)) * 2),
+        ("B = 4 states, A = 5 actions", rng.normal(size=(4, 5))),
+        ("B = 3 states with large logits (one is 800)",
+         np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0], [-40.0, 10.0, 10.0]])),
+    ]
+
+
+@checker
+def check_entropy_bonus(fn):
+    r"""Exercise: ``entropy_bonus(logits)`` $= \frac1B \sum_i \mathcal H(\operatorname{softmax}(\ell_i))$, a scalar."""
+    for case, logits in _entropy_cases():
+        x = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+        answer = call(fn, x)
+        if not isinstance(answer, torch.Tensor):
+            raise Hint(f"return a torch tensor ({case}), got {type(answer).__name__}: the bonus is "
+                       "part of the loss, so keep it a tensor with its gradient (no .item() or "
+                       ".numpy()).")
+        if answer.numel() == 1 and not answer.requires_grad:
+            raise Hint(f"your entropy carries no gradient ({case}): the bonus is part of the loss, "
+                       "so compute it with torch operations on the logits (no .item(), .numpy() or "
+                       "torch.no_grad()).")
+        value = _to_numpy(answer)
+        arr = np.asarray(value, dtype=float) if not isinstance(value, (str, dict)) else None
+        if arr is None:
+            raise Hint(f"return a single number (a 0-d tensor) ({case}); got {type(value).__name__}")
+        rows = _entropy_rows(logits)
+        if arr.shape == (len(logits),):
+            raise Hint(f"you returned one entropy per state, shape {arr.shape} ({case}); the bonus "
+                       "is their mean over the batch (.mean()).")
+        if arr.size != 1:
+            raise Hint(f"return a single number ({case}); got shape {arr.shape}")
+        got = float(arr.reshape(-1)[0])
+        expected = rows.mean()
+        if not np.isfinite(got):
+            raise Hint(f"your entropy is {got} ({case}): log(softmax(ℓ)) underflows to log(0) for "
+                       "large logits; use torch.log_softmax(logits, dim=-1).")
+        if math.isclose(got, expected, rel_tol=_RTOL, abs_tol=_ATOL):
+            continue
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        mistakes = [
+            (rows.sum(), "you summed over the batch instead of averaging", "Use .mean() over states."),
+            (-expected, "your sign is flipped (that is L_reg = −H)", "H(p) = −Σ_a p_a log p_a ≥ 0."),
+            (expected / math.log(2), "you used log base 2", "Use the natural logarithm."),
+            (float(np.mean(-(logits * np.log(np.clip(np.abs(logits), 1e-300, None))).sum(1))),
+             "you used the logits as probabilities", "First p = softmax(logits) (or "
+             "log p = log_softmax(logits))."),
+            (float(np.mean(-(p * logits).sum(1))), "you used the logits instead of log p",
+             "log p_a = ℓ_a − log Σ_b exp(ℓ_b): use torch.log_softmax(logits, dim=-1)."),
+            (float(-(p * np.log(p)).sum(0).mean()), "you summed over the batch axis and averaged "
+             "over actions", "Sum over actions (dim=-1), then average over states."),
+        ]
+        for wrong, mistake, fix in mistakes:
+            if math.isclose(got, wrong, rel_tol=_RTOL, abs_tol=_ATOL):
+                raise Hint(f"{mistake}: expected {_fmt(expected)}, got {_fmt(got)} ({case}). {fix}")
+        raise Hint(f"the mean entropy is wrong ({case}): expected {_fmt(expected)}, got {_fmt(got)}.")
+    return ("entropy_bonus gives the mean entropy of softmax(logits) on 3 batches (large logits "
+            "included), differentiable.")

@@ -1,0 +1,223 @@
+"""rlnotes.algos.ddpg against independent references: plain loops, closed forms, finite
+differences, and the statistics of the Ornstein-Uhlenbeck process."""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from rlnotes import evaluate
+from rlnotes.algos import ddpg
+
+
+def _nets(obs_dim=3, act_dim=2, hidden=(16, 16), n_critics=1, seed=0, dtype=torch.float32):
+    torch.manual_seed(seed)
+    actor = ddpg.Actor(obs_dim, act_dim, hidden).to(dtype)
+    critic = ddpg.Critic(obs_dim, act_dim, hidden, n_critics).to(dtype)
+    return actor, critic
+
+
+def _batch(B=12, obs_dim=3, act_dim=2, seed=1, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    obs = torch.randn(B, obs_dim, generator=g, dtype=dtype)
+    act = torch.rand(B, act_dim, generator=g, dtype=dtype) * 2 - 1
+    rew = torch.randn(B, generator=g, dtype=dtype)
+    nxt = torch.randn(B, obs_dim, generator=g, dtype=dtype)
+    term = (torch.arange(B) % 3 == 0).to(dtype)          # some terminal transitions
+    return obs, act, rew, nxt, term
+
+
+def _q_single(net, s, a):
+    """One critic net on one (s, a), by hand: Linear/ReLU layers applied to the concatenation."""
+    x = torch.cat([s, a])
+    for m in net:
+        x = x @ m.weight.T + m.bias if isinstance(m, torch.nn.Linear) else torch.relu(x)
+    return float(x[0].detach())
+
+
+# ------------------------------------------------------------------------ critic targets
+def test_ddpg_critic_target_matches_a_plain_loop():
+    actor, critic = _nets()
+    _, _, rew, nxt, term = _batch()
+    gamma = 0.9
+    y = ddpg.critic_target(actor, critic, rew, nxt, term, gamma)
+    for i in range(len(rew)):
+        a_next = torch.tanh(actor.net(nxt[i])).detach()                        # μ'(s')
+        bootstrap = 0.0 if term[i] else gamma * _q_single(critic.nets[0], nxt[i], a_next)
+        assert float(y[i]) == pytest.approx(float(rew[i]) + bootstrap, abs=1e-5)
+    assert not y.requires_grad
+    assert torch.allclose(y[term == 1], rew[term == 1])                 # terminal: y = r
+
+
+def test_td3_target_clip_and_min_match_a_plain_reference():
+    actor, critic = _nets(n_critics=2)
+    _, _, rew, nxt, term = _batch(B=40)
+    gamma, sigma, c = 0.99, 0.8, 0.3                                  # σ > c: the clip is active
+    y = ddpg.critic_target(actor, critic, rew, nxt, term, gamma, target_noise=sigma,
+                           target_noise_clip=c, generator=torch.Generator().manual_seed(5))
+    eps = torch.randn((40, 2), generator=torch.Generator().manual_seed(5)) * sigma   # same draws
+    assert (eps.abs() > c).any() and (eps.abs() < c).any()
+    used_min_of_two = False
+    for i in range(40):
+        a = torch.tanh(actor.net(nxt[i])).detach()
+        a = torch.tensor([min(1.0, max(-1.0, float(a[j]) + min(c, max(-c, float(eps[i, j])))))
+                          for j in range(2)])
+        q1, q2 = (_q_single(critic.nets[k], nxt[i], a) for k in range(2))
+        used_min_of_two |= q2 < q1
+        ref = float(rew[i]) + (0.0 if term[i] else gamma * min(q1, q2))
+        assert float(y[i]) == pytest.approx(ref, abs=1e-5)
+    assert used_min_of_two                                     # the second critic mattered
+
+
+def test_critic_loss_is_the_mean_squared_error_summed_over_critics():
+    _, critic = _nets(n_critics=2)
+    obs, act, rew, _, _ = _batch()
+    loss = ddpg.critic_loss(critic, obs, act, rew)
+    ref = sum(np.mean([(_q_single(net, obs[i], act[i]) - float(rew[i])) ** 2 for i in range(len(rew))])
+              for net in critic.nets)
+    assert float(loss.detach()) == pytest.approx(ref, rel=1e-5)
+
+
+# ------------------------------------------------------------------------ Polyak averaging
+def test_polyak_update_matches_the_closed_form():
+    _, source = _nets(seed=0)
+    _, target = _nets(seed=1)
+    start = [p.detach().clone() for p in target.parameters()]
+    tau, k = 0.1, 7
+    for _ in range(k):
+        ddpg.polyak_update(target, source, tau)
+    # k updates towards a fixed source: φ'_k = φ + (1 − τ)^k (φ'_0 − φ)
+    for p0, p, q in zip(start, source.parameters(), target.parameters()):
+        assert torch.allclose(q, p + (1 - tau) ** k * (p0 - p), atol=1e-6)
+    ddpg.polyak_update(target, source, 1.0)                        # τ = 1: a copy
+    assert all(torch.equal(p, q) for p, q in zip(source.parameters(), target.parameters()))
+
+
+# ------------------------------------------------------------------------ actor gradient
+def test_actor_gradient_is_the_chain_rule_and_matches_finite_differences():
+    actor, critic = _nets(dtype=torch.float64)
+    obs = _batch(dtype=torch.float64)[0]
+    loss = ddpg.actor_loss(actor, critic, obs)
+    loss.backward()
+    assert all(p.grad is None for p in critic.parameters()), "the actor's loss must not reach φ"
+    grads = [p.grad.clone() for p in actor.parameters()]
+    # chain rule: -1/B Σ_i ∇_a Q(s_i, a)|_{a=μ(s_i)} · ∇_θ μ(s_i)
+    a = actor(obs).detach().requires_grad_(True)
+    dq_da, = torch.autograd.grad(critic(obs, a)[0].sum(), a)                 # (B, d)
+    actor.zero_grad()
+    mu = actor(obs)
+    mu.backward(-dq_da / len(obs))
+    for g, p in zip(grads, actor.parameters()):
+        assert torch.allclose(g, p.grad, atol=1e-10)
+    # finite differences of −J(θ) on a few parameters
+    w = actor.net[0].weight
+    for (i, j) in [(0, 0), (3, 1), (7, 2)]:
+        h = 1e-6
+        with torch.no_grad():
+            w[i, j] += h
+            up = float(ddpg.actor_loss(actor, critic, obs))
+            w[i, j] -= 2 * h
+            down = float(ddpg.actor_loss(actor, critic, obs))
+            w[i, j] += h
+        assert (up - down) / (2 * h) == pytest.approx(float(grads[0][i, j]), abs=1e-7)
+
+
+# ------------------------------------------------------------------------ actions in bounds
+def test_scale_action_maps_the_unit_box_onto_the_env_box():
+    low, high = np.array([0.0, -3.0]), np.array([1.0, 5.0])
+    assert np.allclose(ddpg.scale_action(np.array([-1.0, -1.0]), low, high), low)
+    assert np.allclose(ddpg.scale_action(np.array([1.0, 1.0]), low, high), high)
+    assert np.allclose(ddpg.scale_action(np.array([0.0, 0.5]), low, high), [0.5, 3.0])
+    assert np.allclose(ddpg.scale_action(np.array([7.0, -9.0]), low, high), [1.0, -3.0])   # clipped
+
+
+def test_agent_actions_stay_in_bounds_and_the_numpy_path_matches_torch():
+    actor, critic = _nets()
+    low, high = np.array([0.0, -3.0], np.float32), np.array([1.0, 5.0], np.float32)
+    noise = ddpg.GaussianNoise((2,), 5.0, np.random.default_rng(0))       # huge noise
+    agent = ddpg.DDPGAgent(actor, critic, low, high, noise)
+    obs = np.random.default_rng(1).normal(size=(50, 3)).astype(np.float32) * 10
+    for o in obs:
+        a = agent.act(o)
+        assert a.shape == (2,) and a.dtype == np.float32 and np.all((a >= low) & (a <= high))
+    batch = agent.act(obs)
+    assert batch.shape == (50, 2) and np.all((batch >= low) & (batch <= high))
+    with torch.no_grad():
+        mu = actor(torch.from_numpy(obs)).numpy()
+    greedy = np.stack([agent.act(o, deterministic=True) for o in obs])
+    assert np.allclose(greedy, low + (mu + 1) / 2 * (high - low), atol=1e-5)
+    assert np.allclose(agent.act(obs, deterministic=True), greedy, atol=1e-5)
+
+
+# ------------------------------------------------------------------------ noise processes
+def test_ou_noise_mean_reversion_and_stationary_variance():
+    n, theta, sigma, dt, x0 = 20_000, 0.15, 0.3, 1.0, 2.0
+    ou = ddpg.OUNoise((n,), sigma, np.random.default_rng(0), theta=theta, dt=dt, x0=np.full(n, x0))
+    var_inf = sigma ** 2 / (2 * theta)
+    for k in range(1, 11):                                  # E[x_k | x_0] = x_0 e^{−θ k dt}
+        x = ou()
+        mean, var_k = x0 * math.exp(-theta * k * dt), var_inf * (1 - math.exp(-2 * theta * k * dt))
+        assert abs(x.mean() - mean) < 4 * math.sqrt(var_k / n)
+    for _ in range(200):                                    # e^{−θ·200} ≈ 1e-13: stationary
+        x = ou()
+    se = var_inf * math.sqrt(2 / (n - 1))                    # standard error of a sample variance
+    assert abs(x.var(ddof=1) - var_inf) < 4 * se
+    assert abs(x.mean()) < 4 * math.sqrt(var_inf / n)
+    # successive values are correlated: corr(x_k, x_{k+1}) = e^{−θ dt}
+    y = ou()
+    assert np.corrcoef(x, y)[0, 1] == pytest.approx(math.exp(-theta * dt), abs=4 / math.sqrt(n))
+    ou.reset()
+    assert np.all(ou.x == x0)
+
+
+def test_gaussian_noise_statistics():
+    g = ddpg.GaussianNoise((100_000,), 0.3, np.random.default_rng(0))
+    x = g()
+    assert abs(x.mean()) < 4 * 0.3 / math.sqrt(len(x))
+    assert abs(x.std() - 0.3) < 4 * 0.3 / math.sqrt(2 * len(x))
+
+
+# ------------------------------------------------------------------------ training
+SMALL = dict(hidden_sizes=(16, 16), batch_size=32, learning_starts=100)
+
+
+def test_same_seed_same_history():
+    cfg = ddpg.Config(**SMALL, noise="ou")
+    r1 = ddpg.train("Pendulum-v1", cfg, seed=3, total_steps=600, progress=False)
+    r2 = ddpg.train("Pendulum-v1", cfg, seed=3, total_steps=600, progress=False)
+    assert len(r1.history) == 3
+    assert [h[:2] for h in r1.history] == [h[:2] for h in r2.history]
+    assert all(torch.equal(p, q) for p, q in zip(r1.agent.actor.parameters(), r2.agent.actor.parameters()))
+    r3 = ddpg.train("Pendulum-v1", cfg, seed=4, total_steps=600, progress=False)
+    assert [h[1] for h in r3.history] != [h[1] for h in r1.history]
+
+
+def test_td3_options_delay_the_actor_and_the_agent_evaluates():
+    cfg = ddpg.Config(**SMALL, twin_critics=True, policy_delay=2, target_noise=0.2)
+    r = ddpg.train("Pendulum-v1", cfg, seed=0, total_steps=300, progress=False)
+    assert r.stats["gradient_steps"] == 201 and r.stats["actor_steps"] == 100
+    assert len(r.agent.critic.nets) == 2
+    returns = evaluate(r.agent, "Pendulum-v1", n_episodes=2, seed=0)
+    assert returns.shape == (2,) and np.all(returns < 0)
+
+
+def test_bad_inputs_have_clear_messages():
+    with pytest.raises(ValueError, match="DQN.*PPO"):
+        ddpg.train("CartPole-v1", progress=False)
+    with pytest.raises(TypeError, match="ddpg.Config"):
+        ddpg.train("Pendulum-v1", config={"lr": 1e-3}, progress=False)
+    with pytest.raises(ValueError, match="learning_starts"):
+        ddpg.Config(batch_size=256, learning_starts=10)
+    with pytest.raises(ValueError, match="tau"):
+        ddpg.Config(tau=0.0)
+    with pytest.raises(ValueError, match="'gaussian' or 'ou'"):
+        ddpg.Config(noise="uniform")
+    with pytest.raises(ValueError, match="actor_lr"):
+        ddpg.Config(actor_lr=-1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        ddpg.Config(gamma=1.5)
+    with pytest.raises(ValueError, match="total_steps"):
+        ddpg.train("Pendulum-v1", total_steps=0, progress=False)

@@ -1,0 +1,258 @@
+"""The checkers of the chapter "Deep deterministic policy gradient" (rlnotes.exercises.ddpg), tested
+against the chapter's own cells.
+
+For every checker: the reference solution from the chapter's ``{solution}`` cell passes, and so
+do other correct formulations (the library's own functions, torch, in-place updates); typical
+mistakes fail with their specific hint; the chapter's untouched stub is reported as "not
+attempted"; a crashing function or an odd answer gives a sentence, not a traceback.
+"""
+from __future__ import annotations
+
+import pathlib
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import rlnotes.exercises as exercises
+from rlnotes.algos import ddpg
+from rlnotes.exercises import ddpg as ex
+from tests.chapter_cells import cells as _cells, run_checker as _run  # noqa: F401
+from tests.chapter_cells import solution_code as _solution_code, stub_code as _stub_code  # noqa: F401
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHAPTER = ROOT / "book" / "ddpg.ipynb"
+
+
+def _define(code, name):
+    namespace = {"np": np, "torch": torch}   # what the chapter has imported
+    exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the chapter's own code
+    return namespace[name]
+
+
+EXERCISES = [
+    ("ex-ddpg-polyak", "polyak", ex.check_polyak, "target, source, tau"),
+    ("ex-ddpg-targets", "ddpg_targets", ex.check_ddpg_targets,
+     "rewards, next_q, terminated, truncated, gamma"),
+    ("ex-ddpg-td3", "td3_targets", ex.check_td3_targets,
+     "rewards, mu_next, eps, noise_clip, q1, q2, terminated, gamma"),
+]
+IDS = [e[1] for e in EXERCISES]
+
+
+def test_the_checkers_are_exported_by_the_package():
+    for _, _, check, _ in EXERCISES:
+        assert getattr(exercises, check.__name__) is check
+        assert check.__name__ in ex.__all__
+
+
+# -------------------------------------------------------------- 1. the solutions pass
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_solution_passes(label, name, check, params, capsys):
+    fn = _define(_solution_code(CHAPTER, label), name)
+    verdict = _run(check, fn, capsys)
+    assert verdict.passed, verdict.message
+    assert verdict.message.startswith("✓")
+
+
+def test_every_exercise_has_stub_checker_and_dropdown_solution():
+    cells = _cells(CHAPTER)
+    for label, name, check, _ in EXERCISES:
+        exercise = [s for k, s in cells if k == "markdown" and f":label: {label}" in s]
+        assert exercise and "{exercise}" in exercise[0], f"no {{exercise}} cell labelled {label}"
+        solution = [s for k, s in cells if k == "markdown" and re.search(rf"\{{solution\}}\s+{label}\b", s)]
+        assert solution and ":class: dropdown" in solution[0], f"the solution of {label} must be a dropdown"
+        assert any(k == "code" and f"{check.__name__}({name})" in s for k, s in cells), \
+            f"no checker cell {check.__name__}({name})"
+
+
+def test_other_correct_answers_pass(capsys):
+    # (a) the library's polyak_update on torch modules wrapping the arrays; an in-place update
+    def lib_polyak(target, source, tau):
+        t, s = torch.nn.Linear(1, 1), torch.nn.Linear(1, 1)
+        t.weight, s.weight = (torch.nn.Parameter(torch.as_tensor(x, dtype=torch.float64))
+                              for x in (target, source))
+        ddpg.polyak_update(t, s, tau)
+        return t.weight.detach()
+    assert _run(ex.check_polyak, lib_polyak, capsys).passed
+
+    def in_place(target, source, tau):
+        target *= 1 - tau
+        target += tau * source
+    assert _run(ex.check_polyak, in_place, capsys).passed
+
+    # (b) torch code; a loop returning a list
+    assert _run(ex.check_ddpg_targets, lambda r, nq, te, tr, g: torch.as_tensor(r) + g * (
+        1 - torch.as_tensor(te).double()) * torch.as_tensor(nq), capsys).passed
+    assert _run(ex.check_ddpg_targets, lambda r, nq, te, tr, g: [
+        r[i] if te[i] else r[i] + g * nq[i] for i in range(len(r))], capsys).passed
+
+    # (c) the library's critic_target with stand-in networks: μ' returns mu_next, the critics
+    # are the given functions, and the generator replays eps (target_noise = 1)
+    def lib_td3(r, mu, eps, c, q1, q2, te, g):
+        class Mu(torch.nn.Module):
+            def forward(self, idx):
+                return torch.as_tensor(mu)
+
+        class Q(torch.nn.Module):
+            def forward(self, idx, a):
+                return torch.stack([torch.as_tensor(q1(a.numpy())), torch.as_tensor(q2(a.numpy()))])
+
+        real_randn = torch.randn                    # critic_target draws eps with torch.randn
+        try:
+            torch.randn = lambda shape, generator=None: torch.as_tensor(eps)
+            return ddpg.critic_target(Mu(), Q(), torch.as_tensor(r), torch.arange(len(r)),
+                                      torch.as_tensor(te, dtype=torch.float64), g,
+                                      target_noise=1.0, target_noise_clip=c)
+        finally:
+            torch.randn = real_randn
+    assert _run(ex.check_td3_targets, lib_td3, capsys).passed
+
+
+# ------------------------------------------------------ 2. typical mistakes get their hint
+def _p_swapped(t, s, tau):
+    return (1 - tau) * s + tau * t
+
+
+def _p_copy(t, s, tau):
+    return s.copy()
+
+
+def _p_delta(t, s, tau):
+    return tau * (s - t)
+
+
+def _p_changes_source(t, s, tau):
+    s[...] = tau * s + (1 - tau) * t                 # overwrites the online parameters
+    return s.copy()
+
+
+def _y_done(r, nq, te, tr, g):
+    return r + g * (1 - (te | tr)) * nq
+
+
+def _y_through_termination(r, nq, te, tr, g):
+    return r + g * nq
+
+
+def _y_no_gamma(r, nq, te, tr, g):
+    return r + (1 - te) * nq
+
+
+def _a_ok(mu, eps, c):
+    return np.clip(mu + np.clip(eps, -c, c), -1, 1)
+
+
+def _td3_max(r, mu, eps, c, q1, q2, te, g):
+    a = _a_ok(mu, eps, c)
+    return r + g * (1 - te) * np.maximum(q1(a), q2(a))
+
+
+def _td3_first_only(r, mu, eps, c, q1, q2, te, g):
+    return r + g * (1 - te) * q1(_a_ok(mu, eps, c))
+
+
+def _td3_no_inner_clip(r, mu, eps, c, q1, q2, te, g):
+    a = np.clip(mu + eps, -1, 1)
+    return r + g * (1 - te) * np.minimum(q1(a), q2(a))
+
+
+def _td3_no_outer_clip(r, mu, eps, c, q1, q2, te, g):
+    a = mu + np.clip(eps, -c, c)
+    return r + g * (1 - te) * np.minimum(q1(a), q2(a))
+
+
+def _td3_no_noise(r, mu, eps, c, q1, q2, te, g):
+    return r + g * (1 - te) * np.minimum(q1(mu), q2(mu))
+
+
+def _td3_per_row(r, mu, eps, c, q1, q2, te, g):
+    return r + g * (1 - te) * np.minimum(q1(mu[0]), q2(mu[0]))
+
+
+MISTAKES = [
+    (ex.check_polyak, _p_swapped, ["swapped the weights", "tau * source + (1 - tau) * target"]),
+    (ex.check_polyak, _p_copy, ["hard update"]),
+    (ex.check_polyak, _p_delta, ["only the change"]),
+    (ex.check_polyak, _p_changes_source, ["changed the online parameters"]),
+    (ex.check_ddpg_targets, _y_done, ["treated truncation as termination", "Pendulum"]),
+    (ex.check_ddpg_targets, _y_through_termination, ["bootstrapped through termination"]),
+    (ex.check_ddpg_targets, _y_no_gamma, ["forgot the discount"]),
+    (ex.check_td3_targets, _td3_max, ["larger of the two critics"]),
+    (ex.check_td3_targets, _td3_first_only, ["only the first critic"]),
+    (ex.check_td3_targets, _td3_no_inner_clip, ["did not clip the noise"]),
+    (ex.check_td3_targets, _td3_no_outer_clip, ["left the box"]),
+    (ex.check_td3_targets, _td3_no_noise, ["ignored the smoothing noise"]),
+    (ex.check_td3_targets, _td3_per_row, ["(B, d)"]),
+]
+
+
+@pytest.mark.parametrize("check, wrong, expected", MISTAKES,
+                         ids=[f"{c.__name__}-{w.__name__.lstrip('_')}" for c, w, _ in MISTAKES])
+def test_typical_mistakes_get_a_specific_hint(check, wrong, expected, capsys):
+    verdict = _run(check, wrong, capsys)
+    assert verdict.status == "fail", verdict.message
+    assert verdict.message.startswith("✗")
+    for text in expected:
+        assert text in verdict.message, f"hint {verdict.message!r} should mention {text!r}"
+
+
+def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
+    verdict = _run(ex.check_ddpg_targets, lambda r, nq, te, tr, g: r + g * (1 - te) * nq + 0.5, capsys)
+    assert verdict.status == "fail"
+    assert re.search(r"the target is wrong for transition 0 .*expected -?[\d.]+, got -?[\d.]+",
+                     verdict.message), verdict.message
+
+
+# ------------------------------------------------------ 3. untouched stubs: "not attempted"
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_the_chapters_stub_is_not_attempted(label, name, check, params, capsys):
+    stub = _stub_code(CHAPTER, name)
+    assert "raise NotImplementedError" in stub and "# your code here" in stub
+    verdict = _run(check, _define(stub, name), capsys)
+    assert verdict.status == "not attempted", verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_an_ellipsis_body_is_not_attempted(label, name, check, params, capsys):
+    fn = _define(f"def {name}({params}):\n    ...\n", name)
+    assert _run(check, fn, capsys).status == "not attempted"
+
+
+# ------------------------------------------------- 4. crashes and wrong arguments never raise
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_crash_is_a_fail_with_a_sentence(label, name, check, params, capsys):
+    def crashes(*args):
+        return {}["missing"]
+
+    verdict = _run(check, crashes, capsys)
+    assert verdict.status == "fail"
+    assert "crashes raised KeyError" in verdict.message and "Traceback" not in verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+@pytest.mark.parametrize("answer", [None, "text", [1, 2, 3], np.full(3, np.nan), 7, {"a": 1}],
+                         ids=["none", "str", "list", "nan", "int", "dict"])
+def test_odd_answers_give_a_verdict_not_an_exception(label, name, check, params, answer, capsys):
+    verdict = _run(check, lambda *args: answer, capsys)
+    assert verdict.status in ("fail", "not attempted")
+    if answer is not None:
+        assert verdict.status == "fail"
+        assert "could not run your function" not in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("label, name, check, params", EXERCISES, ids=IDS)
+def test_a_non_callable_gets_a_clear_message(label, name, check, params, capsys):
+    verdict = _run(check, 42, capsys)
+    assert verdict.status == "fail"
+    assert "pass your function itself" in verdict.message and check.__name__ in verdict.message
+
+
+# ------------------------------------------------------------- 5. the checkers can fail
+def test_the_td3_cases_make_every_clip_and_the_min_matter():
+    for _, r, mu, eps, c, q1, q2, te, g in ex._td3_cases():
+        assert (np.abs(eps) > c).any(), "the inner clip must be active somewhere"
+        assert (np.abs(mu + np.clip(eps, -c, c)) > 1).any(), "the outer clip must be active"
+        a = np.clip(mu + np.clip(eps, -c, c), -1, 1)
+        assert (q1(a) < q2(a)).any() and (q2(a) < q1(a)).any(), "both critics must be the min somewhere"
