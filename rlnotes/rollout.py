@@ -21,7 +21,7 @@ that never happened, which every algorithm would have to recognise and drop. Wit
 episode's first observation $o_0$ in ``obs[i]`` and puts the true last observation $o_T$ in
 ``info["final_obs"][i]`` (with ``info["_final_obs"][i] = True``). Every transition returned
 is real, so an episode of length $T$ has exactly $T$ observations, actions and rewards; the
-final observation is kept in :attr:`EpisodeBatch.final_obs`, where algorithms that bootstrap
+final observation is kept in ``EpisodeBatch.final_obs``, where algorithms that bootstrap
 at a time limit ($V(o_T)$ of a truncated episode) find it.
 
 Why complete episodes, and why some samples are dropped. REINFORCE weighs the log-likelihood
@@ -31,7 +31,7 @@ episodes until the copy has run a fixed number of steps (the episode under way a
 is finished) — and never "the first ``n`` episodes to end", which would favour short
 episodes and bias every average taken over the batch. Copies that are done keep being
 stepped (a vector env steps all copies together) and those extra steps are discarded; their
-number is :attr:`EpisodeBatch.n_env_steps` minus :attr:`EpisodeBatch.n_steps`.
+number is ``EpisodeBatch.n_env_steps`` minus :attr:`EpisodeBatch.n_steps`.
 
 Derived in {ref}`ch-score-function` (sampling trajectories) and used by
 :mod:`rlnotes.algos.reinforce`.

@@ -27,8 +27,12 @@ NOTEBOOKS = [p for p in tracked("book/*.ipynb")]
 def toc_files():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
+    def walk(entries):
+        for entry in entries:
+            files.append(entry["file"])
+            walk(entry.get("sections", []))
     for part in toc.get("parts", []):
-        files += [c["file"] for c in part.get("chapters", [])]
+        walk(part.get("chapters", []))
     return files
 
 
@@ -49,7 +53,7 @@ def test_every_page_is_in_the_toc_and_exists():
     listed = toc_files()
     for doc in listed:
         assert any((ROOT / f"{doc}{ext}").exists() for ext in (".md", ".ipynb")), f"_toc.yml lists missing {doc}"
-    pages = [p for p in tracked("book/*.ipynb") + tracked("book/*.md")]
+    pages = [p for p in tracked("book/*.ipynb") + tracked("book/*.md") + tracked("book/api/*.md")]
     missing = [p.relative_to(ROOT).with_suffix("").as_posix() for p in pages
                if p.relative_to(ROOT).with_suffix("").as_posix() not in listed]
     assert not missing, f"pages not in _toc.yml (readers would never see them): {missing}"
@@ -76,6 +80,18 @@ def test_citation_cff_is_valid_and_current():
     assert cff.get("preferred-citation", {}).get("type") in ("book", None)
 
 
+def test_citation_cff_validates_against_the_cff_schema():
+    """The Citation File Format 1.2.0 JSON schema (vendored from cffconvert 2.0.0, Apache-2.0)."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "tests" / "data" / "citation-cff-1.2.0.schema.json").read_text())
+    cff = json.loads(json.dumps(yaml.safe_load((ROOT / "CITATION.cff").read_text()), default=str))
+    jsonschema.validate(cff, schema)              # raises with the offending key
+    broken = dict(cff, authors=[{"nickname": 1}])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)       # and it can fail
+
+
 def test_readme_shows_the_commands():
     text = (ROOT / "README.md").read_text()
     for needed in ("make book", "make test", "make lab", "CITATION.cff"):
@@ -93,3 +109,21 @@ def test_mathjax_is_vendored_where_the_config_points():
     fonts = list((static[0] / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     assert len(fonts) > 10, "MathJax's CHTML fonts are not vendored"
     assert (static[0] / "mathjax" / "input" / "tex" / "extensions" / "boldsymbol.js").exists()
+
+
+CHAPTERS_WITH_CODE = [p for p in NOTEBOOKS if re.search(r"from rlnotes|import rlnotes", p.read_text())
+                      and p.stem not in ("benchmarks", "citing", "where_next")]
+
+
+@pytest.mark.parametrize("nb", CHAPTERS_WITH_CODE, ids=lambda p: p.name)
+def test_chapter_links_forward_to_the_api_entries_it_uses(nb):
+    import nbformat
+
+    from tests.chapter_api import HEAD, api_cell, used
+
+    book = nbformat.read(nb, as_version=4)
+    last = book.cells[-1]
+    expected = api_cell(used(book))
+    assert last.cell_type == "markdown" and last.source == expected, (
+        f"{nb.name}: its last cell should be the current '{HEAD}' list; regenerate it with "
+        f"`.venv/bin/python -m tests.chapter_api {nb.relative_to(ROOT)}`")

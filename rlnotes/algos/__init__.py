@@ -41,17 +41,17 @@ class TrainResult:
 
     @property
     def steps(self) -> np.ndarray:
-        """(n_episodes,) int: the ``env_step`` column of the history."""
+        """The ``env_step`` column of the history, an int array of shape (n_episodes,)."""
         return np.array([h[0] for h in self.history], dtype=np.int64)
 
     @property
     def returns(self) -> np.ndarray:
-        """(n_episodes,) float: the ``episode_return`` column of the history."""
+        """The ``episode_return`` column of the history, a float array of shape (n_episodes,)."""
         return np.array([h[1] for h in self.history], dtype=float)
 
     @property
     def wall(self) -> np.ndarray:
-        """(n_episodes,) float: the ``wall_seconds`` column of the history."""
+        """The ``wall_seconds`` column of the history, a float array of shape (n_episodes,)."""
         return np.array([h[2] for h in self.history], dtype=float)
 
     def __repr__(self):
