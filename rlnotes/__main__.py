@@ -2,6 +2,7 @@ r"""Command line: ``python -m rlnotes train ...`` and ``python -m rlnotes bench 
 
     python -m rlnotes train reinforce --env CartPole-v1 --seed 0 [--steps N]
     python -m rlnotes bench [reinforce ppo ...] [--seeds 0 1 2 3 4] [--steps N] [--out DIR] [--peers]
+    python -m rlnotes bench --all [--peers] --out benchmarks     # the data of the book's appendix
 
 ``train`` trains one agent with the algorithm's default Config (a progress bar counts
 environment steps) and evaluates it greedily on 10 episodes. ``bench`` does that for several
@@ -31,6 +32,7 @@ def _parser():
     b = sub.add_parser("bench", help="train and evaluate over several seeds; write JSON/CSV/PNG")
     b.add_argument("algos", nargs="*", default=None, metavar="ALGO",
                    help=f"algorithms (default: all of {', '.join(ALGOS)})")
+    b.add_argument("--all", action="store_true", help="every algorithm (the same as naming none)")
     b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     b.add_argument("--steps", type=int, default=None, help="total env steps per run (default: the Config's)")
     b.add_argument("--out", default="bench-results", help="output directory (default: bench-results/)")
@@ -42,7 +44,7 @@ def _parser():
 
 
 def main(argv=None):
-    from .bench import ALGOS, EVAL_SEED_OFFSET, _algo, bench
+    from .bench import ALGOS, _algo, bench, eval_seed
     from .rollout import evaluate
 
     args = _parser().parse_args(argv)
@@ -51,18 +53,21 @@ def main(argv=None):
         env_id = args.env or default_env
         result = module.train(env_id, seed=args.seed, total_steps=args.steps, progress=True)
         returns = evaluate(result.agent, env_id, n_episodes=args.eval_episodes,
-                           seed=EVAL_SEED_OFFSET + args.seed)
+                           seed=eval_seed(args.seed))          # the bench's evaluation episodes
         steps = result.history[-1][0] if result.history else 0
         print(f"{args.algo} on {env_id}, seed {args.seed}: {steps} env steps in "
               f"{result.wall_time:.1f} s ({steps / result.wall_time:.0f} steps/s), "
               f"{len(result.history)} training episodes")
-        print(f"greedy evaluation over {len(returns)} episodes (env seed {EVAL_SEED_OFFSET + args.seed}): "
+        print(f"greedy evaluation over {len(returns)} episodes (env seeds from {eval_seed(args.seed)}): "
               f"{np.mean(returns):.1f} ± {np.std(returns):.1f} (min {np.min(returns):g}, "
               f"max {np.max(returns):g})" + (f"; threshold {threshold:g}: "
                                               f"{'solved' if np.mean(returns) >= threshold else 'not solved'}"
                                               if env_id == default_env else ""))
         return 0
     if args.command == "bench":
+        if args.all and args.algos:
+            print("give either --all or algorithm names, not both", file=sys.stderr)
+            return 2
         algos = args.algos or list(ALGOS)
         for a in algos:
             if a not in ALGOS:
@@ -80,5 +85,15 @@ def main(argv=None):
     return 2
 
 
+def _main_interruptible(argv=None):
+    """``main``, with Ctrl-C ending the command with one line instead of a traceback (the
+    algorithms clean up after themselves first: A3C stops and joins its workers)."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C): the run in progress was stopped and not written", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main_interruptible())

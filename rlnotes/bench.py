@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["ALGOS", "eval_seed", "machine_info", "run_seed", "bench", "learning_curve", "plot_learning_curves",
-           "format_table"]
+           "format_table", "load_results", "summary_rows"]
 
 #: algorithm name -> (module with Config/train, environment id, solved threshold on the
 #: mean greedy return of 10 evaluation episodes)
@@ -35,6 +35,9 @@ ALGOS = {
     # Pendulum-v1 returns are negative: solved when the mean greedy return is >= -200
     "ppo-pendulum": ("rlnotes.algos.ppo", "Pendulum-v1", -200.0),
     "dqn": ("rlnotes.algos.dqn", "CartPole-v1", 475.0),
+    "a2c": ("rlnotes.algos.a2c", "CartPole-v1", 475.0),
+    "a3c": ("rlnotes.algos.a3c", "CartPole-v1", 475.0),
+    "ddpg": ("rlnotes.algos.ddpg", "Pendulum-v1", -200.0),
 }
 
 EVAL_EPISODES = 10
@@ -268,3 +271,59 @@ def bench(algos=("reinforce",), seeds=(0, 1, 2, 3, 4), steps=None, out="bench-re
               file=file, flush=True)
         summaries[algo] = summary
     return summaries
+
+
+# --------------------------------------------------------------------------------------------
+# Reading committed results (the book's benchmarks appendix and closing chapter)
+# --------------------------------------------------------------------------------------------
+def load_results(directory):
+    """Every ``<algo>.json`` written by :func:`bench` in ``directory``, with its peer if any.
+
+    Returns ``{algo: {"ours": summary, "peer": peer_summary or None}}`` in the order of
+    :data:`ALGOS` (algorithms it does not know come last, by name). Raises FileNotFoundError
+    with the command that produces the data if there is none.
+    """
+    directory = Path(directory)
+    files = sorted(p for p in directory.glob("*.json") if not p.stem.endswith("-sb3"))
+    if not files:
+        raise FileNotFoundError(
+            f"no benchmark results in {directory}/; produce them with: python -m rlnotes bench "
+            f"--all --peers --out {directory}")
+    order = {name: i for i, name in enumerate(ALGOS)}
+    results = {}
+    for path in sorted(files, key=lambda p: (order.get(p.stem, len(order)), p.stem)):
+        ours = json.loads(path.read_text())
+        peer_path = path.with_name(f"{path.stem}-sb3.json")
+        peer = json.loads(peer_path.read_text()) if peer_path.exists() else None
+        results[ours["algo"]] = {"ours": ours, "peer": peer}
+    return results
+
+
+def summary_rows(results):
+    """One row per algorithm, the numbers of the appendix table, computed from the seed rows.
+
+    Each row: algo, env_id, threshold, seeds, solved, median env steps, median wall seconds,
+    median eval return (of the per-seed means), and for the peer (None without one): its
+    solved count, median wall seconds, and the ratio of median walls (ours / peer); plus the
+    date and CPU of the run.
+    """
+    rows = []
+    for algo, r in results.items():
+        ours, peer = r["ours"], r["peer"]
+        seeds = ours["seeds"]
+        wall = float(np.median([x["wall_seconds"] for x in seeds]))
+        row = {
+            "algo": algo, "env_id": ours["env_id"], "threshold": ours["threshold"],
+            "seeds": len(seeds), "solved": sum(bool(x["solved"]) for x in seeds),
+            "median_steps": float(np.median([x["env_steps"] for x in seeds])),
+            "median_wall": wall,
+            "median_eval": float(np.median([x["eval_mean"] for x in seeds])),
+            "peer": None, "peer_solved": None, "peer_wall": None, "ratio": None,
+            "date": ours["machine"]["date"], "cpu": ours["machine"]["cpu_model"],
+        }
+        if peer is not None:
+            peer_wall = float(np.median([x["wall_seconds"] for x in peer["seeds"]]))
+            row.update(peer=f"SB3 {peer['peer']}", peer_solved=sum(bool(x["solved"]) for x in peer["seeds"]),
+                       peer_wall=peer_wall, ratio=wall / peer_wall)
+        rows.append(row)
+    return rows
