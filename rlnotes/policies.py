@@ -151,6 +151,10 @@ class CategoricalPolicy(nn.Module):
         obs = _as_obs(obs, self.obs_dim, "CategoricalPolicy")
         return Categorical(logits=self.logits_net(obs), validate_args=False)
 
+    def forward(self, obs):
+        r"""``policy(obs)`` is :meth:`distribution`: $\pi_\theta(\cdot \mid s)$."""
+        return self.distribution(obs)
+
     def log_prob(self, obs, act):
         r"""$\log \pi_\theta(a \mid s) = \ell_\theta(s)_a - \log \sum_{b} e^{\ell_\theta(s)_b}$.
 
@@ -252,6 +256,10 @@ class DiagGaussianPolicy(nn.Module):
         mean, log_std = self.mean_and_log_std(obs)
         return Independent(Normal(mean, log_std.exp(), validate_args=False), 1,
                            validate_args=False)
+
+    def forward(self, obs):
+        r"""``policy(obs)`` is :meth:`distribution`: $\pi_\theta(\cdot \mid s)$."""
+        return self.distribution(obs)
 
     def log_prob(self, obs, act):
         r"""$\log \pi_\theta(a \mid s)$ by the closed form of :func:`diag_gaussian_log_prob`.

@@ -60,6 +60,10 @@ def _episode_rewards(rewards, who):
         raise ValueError(f"{who} got an empty reward sequence; an episode has at least one step "
                          "(T >= 1). Skip empty episodes, or check that the rollout records one "
                          "reward per env.step.")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{who}: the rewards contain NaN or inf (first at t = "
+                         f"{int(np.flatnonzero(~np.isfinite(arr))[0])}); every reward must be a "
+                         "finite number. Check the environment or the wrapper that produced it.")
     return arr, back
 
 
@@ -165,6 +169,13 @@ def _rollout_arrays(who, **arrays):
             f"together (time first), T >= 1; got " + ", ".join(f"{k} {v}" for k, v in shapes.items())
             + ". next_values[t] is V(s_{t+1}), the value of the observation that followed step t "
             "(for a truncated step: of the true final observation, info['final_obs']).")
+    for name, a in out.items():
+        if not np.isfinite(a).all():
+            raise ValueError(
+                f"{who}: {name} contains NaN or inf (first at index "
+                f"{tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])}); check the environment "
+                f"(a reward or observation) or the value network (a diverging critic) that "
+                f"produced it.")
     for name in ("terminated", "truncated"):
         if name in out and not np.isin(out[name], (0.0, 1.0)).all():
             raise ValueError(f"{who}: {name} must hold booleans (or 0/1); got other values.")

@@ -8,7 +8,11 @@ Used by ``make test`` in two ways:
   The Jupyter Book build that follows (``execute_notebooks: cache``) then finds each chapter in
   the cache and renders its outputs instead of running it again.
 * as a script (``python -m tests.nbcache --check-build _build/html``): after the build, fail if
-  the build had to execute any notebook itself (a cache miss), so "executed once" stays true.
+  the build had to execute any notebook itself (a cache miss), so "executed once" stays true,
+  and fail if a chapter took longer than the budget of 3 minutes (``BUDGET_SECONDS``).
+
+It also times each notebook (the sum of its cells' execution times under nbval), prints the
+table at the end of the pytest run and keeps it in ``_build/notebook-times.json``.
 """
 from __future__ import annotations
 
@@ -18,10 +22,13 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CACHE = ROOT / "_build" / ".jupyter_cache"
+TIMES = ROOT / "_build" / "notebook-times.json"
+BUDGET_SECONDS = 180.0          # each chapter must execute in at most 3 minutes
 
 _outputs: dict = {}  # notebook path -> {cell index: outputs}
 _failed: set = set()
 _files: dict = {}  # notebook path -> nbval's IPyNbFile
+_seconds: dict = {}  # notebook path -> seconds spent executing its cells
 
 
 def pytest_runtest_makereport(item, call):
@@ -30,6 +37,7 @@ def pytest_runtest_makereport(item, call):
         return
     path = str(item.fspath)
     _files[path] = parent
+    _seconds[path] = _seconds.get(path, 0.0) + (call.stop - call.start)
     if call.excinfo is not None:
         _failed.add(path)
     _outputs.setdefault(path, {})[item.cell_num] = list(item.test_outputs or [])
@@ -45,9 +53,25 @@ def _quiet(source: str) -> bool:
         return False
 
 
+def _report_times(session):
+    import json
+
+    times = {pathlib.Path(p).relative_to(ROOT).as_posix(): round(t, 1) for p, t in _seconds.items()}
+    TIMES.parent.mkdir(parents=True, exist_ok=True)
+    TIMES.write_text(json.dumps(times, indent=1))
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.ensure_newline()
+        tr.write_line(f"nbcache: execution time per notebook (budget {BUDGET_SECONDS:.0f} s each):")
+        for name, t in sorted(times.items(), key=lambda kv: -kv[1]):
+            tr.write_line(f"  {t:7.1f} s  {name}" + ("   OVER BUDGET" if t > BUDGET_SECONDS else ""))
+        tr.write_line(f"  {sum(times.values()):7.1f} s  in total")
+
+
 def pytest_sessionfinish(session, exitstatus):
     if not _outputs:
         return
+    _report_times(session)
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -98,6 +122,13 @@ def check_build() -> int:
         return 1
     n = len(cache.list_cache_records())
     print(f"nbcache: the build rendered {n} notebook(s) from nbval's execution, none executed twice")
+    if TIMES.exists():
+        import json
+
+        slow = {k: v for k, v in json.loads(TIMES.read_text()).items() if v > BUDGET_SECONDS}
+        if slow:
+            print(f"nbcache: notebooks over the budget of {BUDGET_SECONDS:.0f} s: {slow}", file=sys.stderr)
+            return 1
     return 0
 
 

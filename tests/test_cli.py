@@ -63,3 +63,48 @@ def test_learning_curve_averages_seeds_on_a_common_grid():
     np.testing.assert_allclose(grid, [10, 15, 20, 25, 30])            # up to the shortest run
     np.testing.assert_allclose(mean, 2.0) and np.testing.assert_allclose(std, 1.0)
     assert set(ALGOS["reinforce"][1:]) == {"CartPole-v1", 475.0}
+
+
+def test_ctrl_c_ends_a_command_with_one_line_and_no_orphans():
+    """Ctrl-C during `python -m rlnotes train a3c`: exit status 130, one line, no traceback, and
+    no worker process left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "RLNOTES_PROGRESS": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "rlnotes", "train", "a3c", "--steps", "100000000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True,
+                            preexec_fn=_default_sigint)
+    parent = psutil.Process(proc.pid)
+    try:
+        workers, deadline = [], time.monotonic() + 60
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [c for c in parent.children(recursive=True) if "spawn_main" in " ".join(c.cmdline())]
+            time.sleep(0.2)
+        assert len(workers) == 2, "the A3C workers did not start"
+        time.sleep(2.0)
+        os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C reaches the whole group
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:                            # failed: leave no process behind
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted (Ctrl-C)" in err and "Traceback" not in err, err
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive, f"orphaned worker processes: {alive}"
+
+
+def _default_sigint():
+    """In the child, before exec: Ctrl-C does what it does in a terminal. (A test run started in
+    the background of a non-interactive shell, as CI may do, inherits SIGINT *ignored*, and
+    Python would then never raise KeyboardInterrupt.)"""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -8,7 +8,10 @@ _toc.yml it loads the built HTML from a local server on 127.0.0.1 and checks tha
 * every image has loaded, and chapters that draw figures show them; animations have a player;
 * exercise solutions are collapsed until clicked, and open when clicked;
 * an executed chapter offers its notebook for download;
-* the page raises no JavaScript error.
+* every link inside the book leads to a page that exists, and every #anchor to an element of
+  that page (API source links included);
+* the page raises no JavaScript error;
+* the benchmarks appendix shows the numbers of the committed data files.
 
 Screenshots of every page (light and dark theme) are written to ``_build/screenshots/``.
 Locally the test skips with a message when Chromium is missing; under CI (``CI`` set) a missing
@@ -39,8 +42,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def _toc_files():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            files.append(entry["file"])
+            walk(entry.get("sections", []))
     for part in toc.get("parts", []):
-        files += [c["file"] for c in part.get("chapters", [])]
+        walk(part.get("chapters", []))
     return files
 
 
@@ -159,6 +167,14 @@ def test_page_reads_right(browser, server, doc):
             assert n_typeset > 0, f"{doc}: the source has math but nothing was typeset"
             errors_in_math = page.eval_on_selector_all("mjx-merror", "els => els.map(e => e.getAttribute('data-mjx-error') || e.textContent)")
             assert not errors_in_math, f"{doc}: MathJax could not typeset: {errors_in_math[:5]}"
+            # a displayed equation wider than the text column is cut off for the reader
+            too_wide = page.evaluate("""() => {
+                const W = document.querySelector('article').getBoundingClientRect().width;
+                return Array.from(MathJax.startup.document.math).filter(m => m.display && m.typesetRoot
+                    && m.typesetRoot.firstElementChild
+                    && m.typesetRoot.firstElementChild.getBoundingClientRect().width > W - 10)
+                    .map(m => m.math.trim().slice(0, 80)); }""")
+            assert not too_wide, f"{doc}: equations wider than the page (split them with aligned): {too_wide}"
         text = _visible_text_without_code(page)
         raw = re.findall(r"\\(?:frac|sum|mathbb|mathcal|begin|end|left|right|pi|gamma|theta|max|mid|sim)\b|\$\$", text)
         assert not raw, f"{doc}: raw TeX visible to the reader: {sorted(set(raw))}"
@@ -171,8 +187,11 @@ def test_page_reads_right(browser, server, doc):
             .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src').slice(0, 80))""")
         assert not broken, f"{doc}: images that did not load: {broken}"
         if _source_notebook(doc):
-            n_fig = page.eval_on_selector_all(".cell_output img", "els => els.length")
-            assert n_fig >= 3, f"{doc}: expected the chapter's figures in the page, found {n_fig}"
+            if re.search(r"plt\.|plot_values|show_frame|animate\(", source):   # the page draws
+                n_fig = page.eval_on_selector_all(".cell_output img", "els => els.length")
+                assert n_fig >= min(3, source.count("plt.show()") + source.count("plot_values(")
+                                    + source.count("show_frame(")), \
+                    f"{doc}: expected the chapter's figures in the page, found {n_fig}"
             n_anim = page.eval_on_selector_all(".cell_output .animation", "els => els.length")
             if '"animate(' in source or "animate(" in source:
                 assert n_anim >= 1, f"{doc}: the chapter animates an agent but no player is in the page"
@@ -193,8 +212,71 @@ def test_page_reads_right(browser, server, doc):
             sol.locator(".admonition-title, button.toggle-button").first.click()
             body.wait_for(state="visible", timeout=5_000)
 
+        # links inside the book lead somewhere
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        dead = _dead_links(server, f"{server}/{doc}.html", hrefs)
+        assert not dead, f"{doc}: links that lead nowhere: {dead[:8]}"
+
         # JavaScript errors
         assert not errors, f"{doc}: JavaScript errors: {errors[:5]}"
+    finally:
+        context.close()
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(path):
+    """The id (and legacy name) attributes of a built HTML file."""
+    text = path.read_text(errors="replace")
+    return set(re.findall(r'\s(?:id|name)="([^"]+)"', text))
+
+
+def _dead_links(server, page_url, hrefs):
+    """Local links (absolute URLs on our server, as the browser resolved them) whose file
+    does not exist or whose #fragment names no element of that file."""
+    from urllib.parse import unquote, urldefrag
+
+    dead = []
+    for href in hrefs:
+        if not href.startswith(server):
+            continue                                     # external (checked as "no requests")
+        url, fragment = urldefrag(href)
+        rel = unquote(url[len(server):]).lstrip("/") or "index.html"
+        target = HTML / rel
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.exists():
+            dead.append(href[len(server):])
+            continue
+        if fragment and target.suffix == ".html" and unquote(fragment) not in _ids(target):
+            dead.append(href[len(server):])
+    return dead
+
+
+def test_benchmark_page_shows_the_committed_numbers(browser, server):
+    """Every number of the appendix table is the one computed from benchmarks/*.json."""
+    from rlnotes.bench import load_results, summary_rows
+
+    rows = summary_rows(load_results(ROOT / "benchmarks"))
+    context, page, errors, external = _open(browser, server, "book/benchmarks")
+    try:
+        tables = page.eval_on_selector_all(
+            "main table", "ts => ts.map(t => Array.from(t.querySelectorAll('tr')).map("
+            "r => Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim())))")
+        table = next(t for t in tables if t and t[0][:2] == ["algorithm", "environment"])
+        header, body = table[0], table[1:]
+        assert len(body) == len(rows), f"the page shows {len(body)} algorithms, the data has {len(rows)}"
+        for cells, r in zip(body, rows):
+            shown = dict(zip(header, cells))
+            assert shown["algorithm"] == r["algo"]
+            assert shown["solved"] == f"{r['solved']}/{r['seeds']}"
+            assert float(shown["median wall (s)"]) == pytest.approx(r["median_wall"], abs=0.051)
+            assert float(shown["median eval"]) == pytest.approx(r["median_eval"], abs=0.051)
+            assert float(shown["median steps"].replace(",", "")) == pytest.approx(r["median_steps"], abs=0.5)
+            if r["ratio"] is None:
+                assert shown["ratio"] == "–"
+            else:
+                assert float(shown["ratio"]) == pytest.approx(r["ratio"], abs=0.0051)
+                assert float(shown["peer median wall (s)"]) == pytest.approx(r["peer_wall"], abs=0.051)
     finally:
         context.close()
 

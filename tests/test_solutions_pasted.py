@@ -1,0 +1,79 @@
+"""Every chapter's exercises run with the solutions pasted in, and every checker then says ✓.
+
+``make test`` already executes each chapter top to bottom in a fresh kernel as it is published,
+stubs untouched (nbval): every checker then says "not attempted yet". This test is the reader
+who has done the exercises: it replaces each stub cell by the code of that exercise's
+``{solution}`` dropdown and executes, in a new kernel, the chapter's set-up cell (its imports)
+followed by its whole "Exercises" section, and requires every checker to print ✓.
+
+Why not the whole chapter a second time: the cells before "Exercises" are the same in both runs
+and nbval has just run them; executing them again would double the time of the test suite.
+Leaving them out can only make this test stricter: a solution that relied on a variable of an
+earlier cell would fail here (the exercises are meant to stand on their own).
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHAPTERS = sorted(p for p in (ROOT / "book").glob("*.ipynb") if "{solution}" in p.read_text())
+
+
+def pasted(notebook):
+    """The notebook with every stub replaced by its solution; returns (nb, n_replaced, n_checks)."""
+    nb = nbformat.read(notebook, as_version=4)
+    solutions = {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "{solution}" in cell.source:
+            for block in re.findall(r"```python\n(.*?)\n```", cell.source, flags=re.S):
+                for name in re.findall(r"^def (\w+)\(", block, flags=re.M):
+                    solutions[name] = block
+    replaced = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        names = re.findall(r"^def (\w+)\(", cell.source, flags=re.M)
+        if names and "raise NotImplementedError" in cell.source and names[0] in solutions:
+            cell.source = solutions[names[0]]
+            replaced += 1
+    checks = sum(1 for c in nb.cells if c.cell_type == "code" and re.match(r"\s*check_\w+\(", c.source))
+    return nb, replaced, checks, len(solutions)
+
+
+def setup_and_exercises(nb):
+    """The notebook reduced to its first code cell and everything from "## Exercises" on."""
+    start = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+                 and any(line.strip() == "## Exercises" for line in c.source.splitlines()))
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    assert first_code < start
+    checks_before = [i for i, c in enumerate(nb.cells[:start]) if c.cell_type == "code"
+                     and re.match(r"\s*check_\w+\(", c.source)]
+    assert not checks_before, "every exercise belongs in the chapter's Exercises section"
+    reduced = nbformat.from_dict(nb)
+    reduced.cells = [nb.cells[first_code]] + nb.cells[start:]
+    return reduced
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_runs_with_the_solutions_pasted_in(notebook):
+    nb, replaced, checks, n_solutions = pasted(notebook)
+    assert replaced == n_solutions > 0, \
+        f"{notebook.name}: {n_solutions} solutions but {replaced} stub cells to paste them into"
+    nb = setup_and_exercises(nb)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    verdicts = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and re.match(r"\s*check_\w+\(", cell.source):
+            text = "".join(o.get("text", "") + json.dumps(o.get("data", {}), ensure_ascii=False)
+                           for o in cell.outputs)
+            verdicts.append((cell.source.strip().splitlines()[0], text))
+    assert len(verdicts) == checks >= replaced
+    failed = [(src, text[:300]) for src, text in verdicts if "✓" not in text or "✗" in text]
+    assert not failed, f"{notebook.name}: checkers that did not pass with the book's solutions: {failed}"
