@@ -4,8 +4,9 @@ For each exercise of each chapter (the ``EXERCISES`` table of its ``tests/test_e
 the checker is exported by ``rlnotes.exercises``; it passes the solution printed in the chapter's
 dropdown; the chapter has the exercise box, the stub cell, the checker cell and a dropdown
 solution; the untouched stub and an ``...`` body are "not attempted"; a crash, an odd answer or
-something that is not a function gets a verdict in a sentence, never a traceback. The chapter
-files keep only what is specific to their exercises (typical mistakes and their hints, other
+something that is not a function gets a verdict in a sentence, never a traceback; and every
+typical mistake of the chapter's ``MISTAKES`` table gets a hint with the words listed there. The
+chapter files keep only what is specific to their exercises (the ``MISTAKES`` tables, other
 correct answers, references).
 """
 from __future__ import annotations
@@ -110,3 +111,23 @@ def test_a_non_callable_gets_a_clear_message(module, label, name, check, capsys)
     verdict = run_checker(check, 42, capsys)
     assert verdict.status == "fail"
     assert "pass your function itself" in verdict.message and check.__name__ in verdict.message
+
+
+def _mistakes():
+    out = []
+    for name in CHAPTER_TESTS:
+        module = importlib.import_module(name)
+        for check, wrong, expected in module.MISTAKES:
+            out.append(pytest.param(check, wrong, expected,
+                                    id=f"{module.CHAPTER.stem}-{check.__name__}-{wrong.__name__.lstrip('_')}"))
+    return out
+
+
+@pytest.mark.parametrize("check, wrong, expected", _mistakes())
+def test_typical_mistakes_get_a_specific_hint(check, wrong, expected, capsys):
+    """Each chapter's ``MISTAKES`` table: a typical wrong answer and the words its hint must use."""
+    verdict = run_checker(check, wrong, capsys)
+    assert verdict.status == "fail", verdict.message
+    assert verdict.message.startswith("✗")
+    for text in expected:
+        assert text in verdict.message, f"hint {verdict.message!r} should mention {text!r}"
