@@ -165,7 +165,12 @@ def test_workers_stop_when_the_main_process_is_killed(tmp_path):
                        if "spawn_main" in " ".join(c.cmdline())]
             time.sleep(0.2)
         assert len(workers) == 2, "the two worker processes did not start"
-        time.sleep(2.0)
+        # kill the main process while the workers train, not while they import: wait until
+        # each has used a few CPU seconds (however long that takes on a busy machine)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and min(sum(w.cpu_times()[:2]) for w in workers) < 4.0:
+            time.sleep(0.2)
+        assert all(w.is_running() for w in workers), "a worker stopped before the test killed its main process"
         proc.kill()                             # SIGKILL to the main process only
         proc.wait()
         gone, alive = psutil.wait_procs(workers, timeout=30)

@@ -34,10 +34,13 @@ block (terminating any that does not stop within a few seconds), so no process i
 """
 from __future__ import annotations
 
+import ctypes
 import math
+import multiprocessing
 import os
 import queue as queue_mod
 import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -167,6 +170,18 @@ class SharedRMSprop:
 # --------------------------------------------------------------------------------------------
 # A worker process
 # --------------------------------------------------------------------------------------------
+def _die_with_parent():
+    """Ask the operating system to kill this process when its parent dies (Linux only).
+
+    ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` is the kernel's own mechanism: it works even when the
+    worker is blocked (say, on a lock the killed main process held), where the worker's own
+    ``os.getppid()`` check in its loop would never run. Elsewhere that check is all there is.
+    """
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1                                          # from <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, stop, start_wall):
     r"""One A3C worker (runs in its own process; module-level so ``spawn`` can import it).
 
@@ -179,7 +194,10 @@ def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, s
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the main process's business
     if hasattr(signal, "pthread_sigmask"):             # started with SIGINT blocked (see train):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # now it is ignored
-    parent = os.getppid()                              # the main process
+    _die_with_parent()                                 # killed main process → killed worker
+    parent = multiprocessing.parent_process().pid      # the main process
+    if os.getppid() != parent:                         # it died while this worker started
+        return
     torch.set_num_threads(1)
     env = None
     try:
