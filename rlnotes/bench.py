@@ -1,12 +1,22 @@
-r"""The benchmark behind each chapter's performance claim: ``python -m rlnotes bench``.
+r"""The benchmark of the default configurations: ``python -m rlnotes bench``.
 
 For each algorithm and seed: train with the default ``Config`` (timing the training loop
-only), then evaluate the trained agent greedily on 10 episodes of the chapter's environment
-with environment seed ``1000 + seed`` (episodes never seen in training), and call the seed
-*solved* if the mean evaluation return reaches the environment's threshold. The results go to
+only), then evaluate the trained agent greedily on 10 episodes of the algorithm's environment,
+episode $k$ of training seed $s$ with environment seed $1000 + 10 s + k$ (:func:`eval_seed`:
+episodes never seen in training and not shared between seeds), and call the seed *solved* if
+the mean evaluation return reaches the environment's threshold. The results go to
 ``OUT/<algo>.json`` (everything, with a description of the machine and every training
 episode), ``OUT/<algo>.csv`` (one row per seed) and ``OUT/<algo>.png`` (learning curves:
 mean ± one standard deviation over seeds, against environment steps and against wall time).
+
+The committed results (``benchmarks/``) are read back by :func:`load_results` and summarised
+by :func:`summary_rows` for the book's benchmarks appendix and its closing chapter. Besides
+the numbers at the end of each run's budget, the summary gives the *time to threshold* on the
+training curve (:func:`first_reach`): the environment steps and the wall seconds after which
+the mean return of the last 20 training episodes first reaches the threshold, per seed, with
+the median, minimum and maximum over seeds. Unlike the budget (``total_steps``), which is a
+setting, the time to threshold is measured, and comparable between runs with different
+budgets.
 
 A new algorithm joins the benchmark with one line in :data:`ALGOS`.
 """
@@ -16,6 +26,7 @@ import csv
 import datetime
 import importlib
 import json
+import math
 import os
 import platform
 import sys
@@ -25,7 +36,9 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["ALGOS", "eval_seed", "machine_info", "run_seed", "bench", "learning_curve", "plot_learning_curves",
-           "format_table", "load_results", "summary_rows"]
+           "format_table", "load_results", "summary_rows", "TRAIN_WINDOW", "first_reach",
+           "steps_to_threshold", "wall_to_threshold", "threshold_summary", "format_spread",
+           "network_sizes", "run_settings"]
 
 #: algorithm name -> (module with Config/train, environment id, solved threshold on the
 #: mean greedy return of 10 evaluation episodes)
@@ -299,19 +312,187 @@ def load_results(directory):
     return results
 
 
-def summary_rows(results):
-    """One row per algorithm, the numbers of the appendix table, computed from the seed rows.
+#: training episodes averaged for the time to threshold (:func:`first_reach`), the same 20 as the
+#: curves of :func:`learning_curve`
+TRAIN_WINDOW = 20
+
+
+def first_reach(history, threshold, window=TRAIN_WINDOW):
+    r"""Index of the training episode after which the training curve first reaches ``threshold``.
+
+    The training curve after episode $i$ (episodes counted from 0 in the order they finished)
+    is the mean return of the last $w$ = ``window`` finished episodes,
+    $\bar G_i = \frac{1}{w} \sum_{j=i-w+1}^{i} G_j$, defined from the $w$-th episode on
+    ($i \ge w - 1$). Returns the smallest $i$ with $\bar G_i \ge$ ``threshold``, or None if
+    the curve never gets there within the run (the seed is *censored*: not reached).
+    Training returns are those of the policy that explores (sampled actions, ε-greedy, action
+    noise), so the training curve can stay below a threshold that greedy evaluation reaches.
+    history: a seed row's ``history``, one ``[env_step, episode_return, wall_seconds]`` per
+    finished training episode, in the order they finished; shape (E, 3).
+    """
+    if int(window) != window or window < 1:
+        raise ValueError(f"window must be a positive whole number of episodes, got {window!r}")
+    window = int(window)
+    returns = np.asarray(history, dtype=float).reshape(-1, 3)[:, 1]
+    if len(returns) < window:
+        return None
+    means = np.lib.stride_tricks.sliding_window_view(returns, window).mean(axis=1)   # Ḡ_{w-1}, ..., Ḡ_{E-1}
+    hits = np.flatnonzero(means >= threshold)
+    return int(hits[0]) + window - 1 if len(hits) else None
+
+
+def steps_to_threshold(history, threshold, window=TRAIN_WINDOW):
+    """Environment steps of training when the training curve first reaches ``threshold``.
+
+    The ``env_step`` of episode :func:`first_reach` (all environment copies counted), or
+    ``math.inf`` if the curve never reaches it (censored: a median over seeds then treats
+    the seed as slower than every seed that got there).
+    history: ``[env_step, episode_return, wall_seconds]`` per finished episode, shape (E, 3).
+    """
+    i = first_reach(history, threshold, window)
+    return math.inf if i is None else float(history[i][0])
+
+
+def wall_to_threshold(history, threshold, window=TRAIN_WINDOW):
+    """Training wall seconds when the training curve first reaches ``threshold`` (or ``math.inf``).
+
+    The ``wall_seconds`` of episode :func:`first_reach`: seconds since the training clock
+    started (the same clock as the row's ``wall_seconds``), as recorded when the episode
+    finished.
+    history: ``[env_step, episode_return, wall_seconds]`` per finished episode, shape (E, 3).
+    """
+    i = first_reach(history, threshold, window)
+    return math.inf if i is None else float(history[i][2])
+
+
+def threshold_summary(seeds, threshold, window=TRAIN_WINDOW):
+    r"""Time to threshold of every seed of a run, and its median, min and max over seeds.
+
+    seeds: the seed rows of a run (``data["seeds"]``, ours or the peer's), each with a
+    ``history``. Returns a dict: ``window``, ``n`` (seeds), ``reached`` (how many seeds'
+    training curves reach ``threshold``), ``steps`` and ``wall`` (per seed, in the order of
+    ``seeds``; ``math.inf`` for a seed that does not reach it), and ``median_steps``,
+    ``min_steps``, ``max_steps``, ``median_wall``, ``min_wall``, ``max_wall`` over seeds, with
+    the censored seeds counted as $+\infty$ (so a median is ``math.inf`` when half or more of
+    the seeds do not reach the threshold).
+    """
+    steps = [steps_to_threshold(s["history"], threshold, window) for s in seeds]
+    wall = [wall_to_threshold(s["history"], threshold, window) for s in seeds]
+    out = {"window": int(window), "n": len(seeds), "reached": sum(math.isfinite(x) for x in steps),
+           "steps": steps, "wall": wall}
+    for name, xs in (("steps", steps), ("wall", wall)):
+        out[f"median_{name}"] = float(np.median(xs)) if xs else math.nan
+        out[f"min_{name}"] = float(min(xs)) if xs else math.nan
+        out[f"max_{name}"] = float(max(xs)) if xs else math.nan
+    return out
+
+
+def format_spread(summary, name, digits=0):
+    """``"median (min–max)"`` of ``summary``'s ``name`` ("steps" or "wall"), as the appendix shows it.
+
+    summary: a :func:`threshold_summary` dict. Numbers get thousands separators and ``digits``
+    decimals; a value that is not reached (``math.inf``) is shown as ``∞``, and a run none of
+    whose seeds reaches the threshold as ``"not reached"``.
+    E.g. ``"54,072 (44,592–59,032)"``, ``"∞ (33,935–∞)"``.
+    """
+    if math.isinf(summary[f"min_{name}"]):
+        return "not reached"
+
+    def fmt(x):
+        return "∞" if math.isinf(x) else f"{x:,.{digits}f}"
+    return (f"{fmt(summary[f'median_{name}'])} ({fmt(summary[f'min_{name}'])}–"
+            f"{fmt(summary[f'max_{name}'])})")
+
+
+def _sizes(sizes):
+    return "(" + ", ".join(str(int(n)) for n in sizes) + ")"
+
+
+def network_sizes(config):
+    """The hidden layer widths of a run's networks, in words, from its saved ``config``.
+
+    config: a seed row's ``config`` — one of our ``Config`` objects as a dict, or the
+    settings of a Stable-Baselines3 peer (with ``sb3_class``; its ``net_arch`` when the zoo
+    sets one, else SB3's default, :data:`rlnotes.peers.SB3_DEFAULT_NET_ARCH`).
+    Returns e.g. ``"policy (64, 64), value (64, 64)"``, ``"Q (128, 128)"``.
+    """
+    if "sb3_class" in config:                                  # a Stable-Baselines3 peer
+        from .peers import SB3_DEFAULT_NET_ARCH
+
+        kwargs = config.get("policy_kwargs") or {}
+        arch = kwargs.get("net_arch") or SB3_DEFAULT_NET_ARCH.get(config["sb3_class"])
+        if isinstance(arch, dict):                             # actor-critic: pi and vf
+            return f"policy {_sizes(arch['pi'])}, value {_sizes(arch['vf'])}"
+        if config["sb3_class"] == "DQN":
+            return f"Q {_sizes(arch)}"
+        if config["sb3_class"] in ("DDPG", "TD3"):
+            critics = kwargs.get("n_critics", 1 if config["sb3_class"] == "DDPG" else 2)
+            return f"actor {_sizes(arch)}, critic {_sizes(arch)}" + (f" ×{critics}" if critics > 1 else "")
+        return f"hidden {_sizes(arch)}" if arch is not None else "SB3 default"
+    hidden = config.get("hidden_sizes")
+    if hidden is None:
+        return "–"
+    if "value_hidden_sizes" in config:                         # REINFORCE, PPO
+        if config.get("baseline", "value") != "value":
+            return f"policy {_sizes(hidden)}"
+        return f"policy {_sizes(hidden)}, value {_sizes(config['value_hidden_sizes'])}"
+    if "shared" in config:                                     # A2C, A3C
+        return (f"shared {_sizes(hidden)}, two heads" if config["shared"]
+                else f"policy {_sizes(hidden)}, value {_sizes(hidden)}")
+    if "twin_critics" in config:                               # DDPG (TD3 with twin critics)
+        return f"actor {_sizes(hidden)}, critic {_sizes(hidden)}" + (" ×2" if config["twin_critics"] else "")
+    if "eps_start" in config:                                  # DQN
+        return f"Q {_sizes(hidden)}"
+    return f"hidden {_sizes(hidden)}"
+
+
+def run_settings(data):
+    """What a run was configured to do, beside what it measured: budget, networks, envs, speed.
+
+    data: one summary as written by :func:`bench` (``OUT/<algo>.json`` or ``OUT/<algo>-sb3.json``).
+    Returns a dict: ``name`` ("rlnotes" or "SB3 <class>"), ``budget`` (configured environment
+    steps, ``total_steps`` or SB3's ``total_timesteps``), ``networks`` (:func:`network_sizes`),
+    ``n_envs`` (environment copies; A3C's as "workers × copies per worker") and
+    ``steps_per_second`` (median over seeds of env steps / training wall seconds).
+    Read from the first seed's ``config`` (every seed of a run has the same one).
+    """
+    config = data["seeds"][0]["config"]
+    if "n_workers" in config:
+        n_envs = f"{config['n_workers']} × {config['envs_per_worker']}"
+    else:
+        n_envs = str(config.get("n_envs", 1))
+    return {
+        "name": f"SB3 {config['sb3_class']}" if "sb3_class" in config else "rlnotes",
+        "budget": int(config.get("total_steps", config.get("total_timesteps", 0)) or 0),
+        "networks": network_sizes(config),
+        "n_envs": n_envs,
+        "steps_per_second": float(np.median([s["steps_per_second"] for s in data["seeds"]])),
+    }
+
+
+def summary_rows(results, window=TRAIN_WINDOW):
+    """One row per algorithm, the numbers of the appendix tables, computed from the seed rows.
 
     Each row: algo, env_id, threshold, seeds, solved, median env steps, median wall seconds,
     median eval return (of the per-seed means), and for the peer (None without one): its
-    solved count, median wall seconds, and the ratio of median walls (ours / peer); plus the
-    date and CPU of the run.
+    solved count, median wall seconds, the ratio of median walls (ours / peer), its median
+    env steps and median eval return; plus the date and CPU of the run. These are numbers at the end of each run's budget, which differ
+    between ours and the peer (other budgets, networks, numbers of environments).
+
+    Measured rather than configured, comparable across budgets: ``to_threshold`` and
+    ``peer_to_threshold`` (:func:`threshold_summary`: steps and wall seconds until the mean
+    return of the last ``window`` training episodes first reaches the threshold, per seed and
+    median / min / max over seeds), and ``threshold_ratio``, our median wall to threshold
+    divided by the peer's (None without a peer, or when either median is not reached).
+    ``settings`` and ``peer_settings`` (:func:`run_settings`) give each side's budget,
+    networks, environment copies and throughput.
     """
     rows = []
     for algo, r in results.items():
         ours, peer = r["ours"], r["peer"]
         seeds = ours["seeds"]
         wall = float(np.median([x["wall_seconds"] for x in seeds]))
+        to_threshold = threshold_summary(seeds, ours["threshold"], window)
         row = {
             "algo": algo, "env_id": ours["env_id"], "threshold": ours["threshold"],
             "seeds": len(seeds), "solved": sum(bool(x["solved"]) for x in seeds),
@@ -319,11 +500,21 @@ def summary_rows(results):
             "median_wall": wall,
             "median_eval": float(np.median([x["eval_mean"] for x in seeds])),
             "peer": None, "peer_solved": None, "peer_wall": None, "ratio": None,
+            "peer_median_steps": None, "peer_median_eval": None,
             "date": ours["machine"]["date"], "cpu": ours["machine"]["cpu_model"],
+            "window": int(window), "to_threshold": to_threshold, "settings": run_settings(ours),
+            "peer_to_threshold": None, "peer_settings": None, "threshold_ratio": None,
         }
         if peer is not None:
             peer_wall = float(np.median([x["wall_seconds"] for x in peer["seeds"]]))
             row.update(peer=f"SB3 {peer['peer']}", peer_solved=sum(bool(x["solved"]) for x in peer["seeds"]),
-                       peer_wall=peer_wall, ratio=wall / peer_wall)
+                       peer_wall=peer_wall, ratio=wall / peer_wall,
+                       peer_median_steps=float(np.median([x["env_steps"] for x in peer["seeds"]])),
+                       peer_median_eval=float(np.median([x["eval_mean"] for x in peer["seeds"]])))
+            peer_to = threshold_summary(peer["seeds"], ours["threshold"], window)
+            row.update(peer_to_threshold=peer_to, peer_settings=run_settings(peer))
+            ours_t, peer_t = to_threshold["median_wall"], peer_to["median_wall"]
+            if math.isfinite(ours_t) and math.isfinite(peer_t) and peer_t > 0:
+                row["threshold_ratio"] = ours_t / peer_t
         rows.append(row)
     return rows

@@ -12,9 +12,17 @@ The peers use the tuned hyperparameters of rl-baselines3-zoo (quoted below with 
 come from), SB3's ``make_vec_env`` (``DummyVecEnv`` with ``Monitor``) and SB3's own defaults
 for everything the zoo does not set. Only ``model.learn`` is timed (like our training loop,
 building the networks included; SB3 builds them in the constructor, which is not timed — a
-few milliseconds). Evaluation is the same as ours: :func:`rlnotes.evaluate` on 10 episodes
-with environment seed ``1000 + seed``, greedy actions (``model.predict(obs,
-deterministic=True)``).
+few milliseconds). Evaluation is the same as ours: :func:`rlnotes.evaluate` on 10 episodes,
+episode $k$ of training seed $s$ with environment seed $1000 + 10 s + k$
+(:func:`rlnotes.bench.eval_seed`), greedy actions (``model.predict(obs, deterministic=True)``).
+
+Each peer seed row also keeps every training episode (``history``, from SB3's ``Monitor``) so
+that the appendix can compare the time to threshold of both sides
+(:func:`rlnotes.bench.threshold_summary`). Two differences from our histories: a peer's
+environment step is approximate (the copies step in lock-step, so a copy's $k$-th step is
+counted as step $k \cdot$ ``n_envs``), and its clock (``Monitor``'s) starts when the
+environments are created, just before the SB3 model is built, so it also counts building
+the model (milliseconds).
 """
 from __future__ import annotations
 
@@ -22,8 +30,8 @@ import time
 
 import numpy as np
 
-__all__ = ["PEERS", "INSTALL_HINT", "sb3_available", "require_sb3", "run_peer", "SB3Agent",
-           "format_comparison"]
+__all__ = ["PEERS", "INSTALL_HINT", "SB3_DEFAULT_NET_ARCH", "sb3_available", "require_sb3", "run_peer",
+           "SB3Agent", "format_comparison"]
 
 #: The message shown when ``--peers`` is asked for and Stable-Baselines3 is missing.
 INSTALL_HINT = ("Stable-Baselines3 is not installed; the --peers comparison needs it. Install the "
@@ -102,6 +110,20 @@ PEERS = {
                         "policy_kwargs": {"net_arch": [400, 300]}},
         "source": "rl-baselines3-zoo hyperparams/ddpg.yml, Pendulum-v1",
     },
+}
+
+
+#: SB3's hidden layers when ``policy_kwargs`` sets no ``net_arch`` (MLP policies, SB3 2.x):
+#: ``ActorCriticPolicy`` (PPO, A2C) builds separate policy (pi) and value (vf) networks of
+#: (64, 64), tanh; DQN's ``QNetwork`` (64, 64), ReLU; DDPG's and TD3's actor and critic
+#: (400, 300), ReLU. Used to describe the peers' networks in the appendix
+#: (:func:`rlnotes.bench.network_sizes`).
+SB3_DEFAULT_NET_ARCH = {
+    "PPO": {"pi": [64, 64], "vf": [64, 64]},
+    "A2C": {"pi": [64, 64], "vf": [64, 64]},
+    "DQN": [64, 64],
+    "DDPG": [400, 300],
+    "TD3": [400, 300],
 }
 
 

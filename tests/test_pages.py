@@ -252,8 +252,27 @@ def _dead_links(server, page_url, hrefs):
     return dead
 
 
+def _number(text):
+    """A number as the appendix prints it: "60,416" -> 60416.0, "∞" -> inf."""
+    return float("inf") if text == "∞" else float(text.replace(",", ""))
+
+
+def _spread(text):
+    """"54,072 (44,592–59,032)" -> (median, min, max); "not reached" -> (inf, inf, inf)."""
+    if text == "not reached":
+        return (float("inf"),) * 3
+    m = re.fullmatch(r"(\S+) \((\S+)–(\S+)\)", text)
+    assert m, f"not a 'median (min–max)' cell: {text!r}"
+    return tuple(_number(x) for x in m.groups())
+
+
+def _close(shown, value, tol):
+    return shown == value if value == float("inf") else shown == pytest.approx(value, abs=tol)
+
+
 def test_benchmark_page_shows_the_committed_numbers(browser, server):
-    """Every number of the appendix table is the one computed from benchmarks/*.json."""
+    """Every number of the appendix tables is the one computed from benchmarks/*.json, and no
+    table is wider than the text column (no sideways scrolling at 1280 px)."""
     from rlnotes.bench import load_results, summary_rows
 
     rows = summary_rows(load_results(ROOT / "benchmarks"))
@@ -262,21 +281,70 @@ def test_benchmark_page_shows_the_committed_numbers(browser, server):
         tables = page.eval_on_selector_all(
             "main table", "ts => ts.map(t => Array.from(t.querySelectorAll('tr')).map("
             "r => Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim())))")
-        table = next(t for t in tables if t and t[0][:2] == ["algorithm", "environment"])
+
+        def find(first_columns):
+            return next(t for t in tables if t and t[0][:len(first_columns)] == first_columns)
+
+        # 1. results at the end of each run's budget: one row per run (ours, then the peer's)
+        runs = [(r, side) for r in rows for side in ("", "peer_") if r[f"{side}settings"] is not None]
+        table = find(["algorithm", "environment", "run"])
         header, body = table[0], table[1:]
-        assert len(body) == len(rows), f"the page shows {len(body)} algorithms, the data has {len(rows)}"
-        for cells, r in zip(body, rows):
+        assert len(body) == len(runs), f"the page shows {len(body)} runs, the data has {len(runs)}"
+        for cells, (r, side) in zip(body, runs):
             shown = dict(zip(header, cells))
-            assert shown["algorithm"] == r["algo"]
-            assert shown["solved"] == f"{r['solved']}/{r['seeds']}"
-            assert float(shown["median wall (s)"]) == pytest.approx(r["median_wall"], abs=0.051)
-            assert float(shown["median eval"]) == pytest.approx(r["median_eval"], abs=0.051)
-            assert float(shown["median steps"].replace(",", "")) == pytest.approx(r["median_steps"], abs=0.5)
-            if r["ratio"] is None:
-                assert shown["ratio"] == "–"
+            assert (shown["algorithm"], shown["environment"]) == (r["algo"], r["env_id"])
+            assert shown["run"] == r[f"{side}settings"]["name"]
+            if side:
+                assert shown["run"] == r["peer"]
+                solved, steps, wall, ev = r["peer_solved"], r["peer_median_steps"], r["peer_wall"], r["peer_median_eval"]
             else:
-                assert float(shown["ratio"]) == pytest.approx(r["ratio"], abs=0.0051)
-                assert float(shown["peer median wall (s)"]) == pytest.approx(r["peer_wall"], abs=0.051)
+                solved, steps, wall, ev = r["solved"], r["median_steps"], r["median_wall"], r["median_eval"]
+            assert shown["solved"] == f"{solved}/{r['seeds']}"
+            assert _number(shown["median steps"]) == pytest.approx(steps, abs=0.5)
+            assert float(shown["median wall (s)"]) == pytest.approx(wall, abs=0.051)
+            assert float(shown["median eval"]) == pytest.approx(ev, abs=0.051)
+
+        # 2. settings side by side, and 3. time to threshold: one row per run, as in table 1
+        table = find(["algorithm", "run", "step budget"])
+        header, body = table[0], table[1:]
+        assert len(body) == len(runs), f"the settings table has {len(body)} runs, the data {len(runs)}"
+        for cells, (r, side) in zip(body, runs):
+            shown, s = dict(zip(header, cells)), r[f"{side}settings"]
+            assert (shown["algorithm"], shown["run"]) == (r["algo"], s["name"])
+            assert _number(shown["step budget"]) == s["budget"]
+            assert shown["networks (hidden layers)"] == s["networks"] and shown["envs"] == s["n_envs"]
+            assert _number(shown["steps/s"]) == pytest.approx(s["steps_per_second"], abs=0.5)
+        table = find(["algorithm", "run", "reached"])
+        header, body = table[0], table[1:]
+        assert len(body) == len(runs), f"the time-to-threshold table has {len(body)} runs, the data {len(runs)}"
+        for cells, (r, side) in zip(body, runs):
+            shown, t = dict(zip(header, cells)), r[f"{side}to_threshold"]
+            assert (shown["algorithm"], shown["run"]) == (r["algo"], r[f"{side}settings"]["name"])
+            assert shown["reached"] == f"{t['reached']}/{t['n']}"
+            for column, name, tol in (("steps to threshold", "steps", 0.5), ("wall to threshold (s)", "wall", 0.051)):
+                median, low, high = _spread(shown[column])
+                assert _close(median, t[f"median_{name}"], tol), (r["algo"], side, column, shown[column])
+                if t["reached"]:
+                    assert _close(low, t[f"min_{name}"], tol) and _close(high, t[f"max_{name}"], tol), \
+                        (r["algo"], side, column, shown[column])
+
+        # 4. the like-for-like ratio, beside the whole-run ratio: one row per algorithm with a peer
+        table = find(["algorithm", "time to threshold, ours / peer"])
+        header, body = table[0], table[1:]
+        with_peer = [r for r in rows if r["peer"] is not None]
+        assert [c[0] for c in body] == [r["algo"] for r in with_peer]
+        for cells, r in zip(body, with_peer):
+            shown = dict(zip(header, cells))
+            if r["threshold_ratio"] is None:
+                assert shown["time to threshold, ours / peer"] == "–"
+            else:
+                assert float(shown["time to threshold, ours / peer"]) == pytest.approx(r["threshold_ratio"], abs=0.0051)
+            assert float(shown["whole run, ours / peer"]) == pytest.approx(r["ratio"], abs=0.0051)
+
+        too_wide = page.evaluate("""() => Array.from(document.querySelectorAll('main table'))
+            .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1 || t.scrollWidth > t.clientWidth + 1)
+            .map(t => t.querySelector('tr').innerText.slice(0, 60))""")
+        assert not too_wide, f"tables wider than the text column (the reader must scroll sideways): {too_wide}"
     finally:
         context.close()
 
