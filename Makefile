@@ -20,7 +20,7 @@ export SDL_VIDEODRIVER ?= dummy
 export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 export MPLCONFIGDIR ?= $(CURDIR)/_build/.matplotlib
 
-.PHONY: book test unit notebooks build-check pages lab clean venv
+.PHONY: book test test-variants unit notebooks build-check pages lab clean venv
 
 venv: $(STAMP)
 
@@ -45,6 +45,34 @@ test: $(STAMP)
 	$(JB) build . --all -W -n --keep-going
 	$(BIN)/python -m tests.nbcache --check-build _build/html
 	$(BIN)/python -m pytest -m pages tests
+
+## make test-variants: every chapter that computes with torch (all but the three that only read
+## committed data) executed again under numerical variants that emulate another reader's CPU
+## (README, "Numerical variants"). VARIANT=cpu|mkl|threads runs one; VARIANT=combined all
+## three at once; the default runs each alone, one after another.
+TRAINING_CHAPTERS := book/mdps.ipynb book/policies.ipynb book/score_function.ipynb \
+                     book/variance_reduction.ipynb book/importance_sampling.ipynb book/ppo.ipynb \
+                     book/actor_critic.ipynb book/dqn.ipynb book/ddpg.ipynb
+VARIANT ?= cpu mkl threads
+variant_env_cpu      := ATEN_CPU_CAPABILITY=default
+variant_env_mkl      := MKL_CBWR=COMPATIBLE
+# (OMP_WAIT_POLICY=PASSIVE changes no number: an idle OpenMP thread sleeps instead of spinning,
+# without which two threads on a busy 2-core machine wait on each other 20-40 times slower)
+variant_env_threads  := RLNOTES_TORCH_THREADS=2 OMP_WAIT_POLICY=PASSIVE
+variant_env_combined := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE RLNOTES_TORCH_THREADS=2 OMP_WAIT_POLICY=PASSIVE
+test-variants: $(STAMP)
+	@for v in $(VARIANT); do \
+	  case $$v in cpu|mkl|threads|combined) ;; \
+	    *) echo "unknown VARIANT '$$v': choose from cpu mkl threads combined"; exit 2;; esac; \
+	done
+	@set -e; for v in $(VARIANT); do \
+	  case $$v in \
+	    cpu) e="$(variant_env_cpu)";; mkl) e="$(variant_env_mkl)";; \
+	    threads) e="$(variant_env_threads)";; combined) e="$(variant_env_combined)";; esac; \
+	  echo "== numerical variant '$$v': $$e"; \
+	  env $$e $(BIN)/python -m pytest $(TRAINING_CHAPTERS) --nbval-lax --nbval-current-env \
+	    --nbval-cell-timeout=600 -p no:cacheprovider -q; \
+	done
 
 ## make lab: JupyterLab in book/ with the same environment
 lab: $(STAMP)
