@@ -84,10 +84,12 @@ def main():
     data = json.loads(path.read_text()) if path.exists() else {"chapter": args.chapter, "values": {}}
     jobs = [] if args.summary_only else [(s, v) for v in args.variants for s in args.seeds]
     with cf.ThreadPoolExecutor(args.jobs) as ex:
-        results = list(ex.map(lambda sv: one(args.chapter, *sv), jobs))
-    for (seed, variant), values in zip(jobs, results):
-        data["values"].setdefault(variant, {})[str(seed)] = values
-        print(variant, seed, values, flush=True)
+        futures = {ex.submit(one, args.chapter, *sv): sv for sv in jobs}
+        for future in cf.as_completed(futures):            # each run is kept as it finishes
+            seed, variant = futures[future]
+            data["values"].setdefault(variant, {})[str(seed)] = future.result()
+            print(variant, seed, data["values"][variant][str(seed)], flush=True)
+            path.write_text(json.dumps(data, indent=1, sort_keys=True))
     data["claims"] = {}
     for name, claim in module.CLAIMS.items():
         xs = statistic_values(module, name, claim, data["values"])
