@@ -185,7 +185,7 @@ def _die_with_parent():
 def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, stop, start_wall):
     r"""One A3C worker (runs in its own process; module-level so ``spawn`` can import it).
 
-    rank: worker index (its env is seeded with ``seed + rank``, torch with ``seed + 1000 * (rank + 1)``).
+    rank: worker index $k$ (its $K$ env copies are seeded ``seed + K k + i``, torch with ``seed + 1000 (k + 1)``).
     global_net, optimizer: the shared :class:`rlnotes.algos.a2c.ActorCritic` and :class:`SharedRMSprop`.
     counter: ``mp.Value`` — environment steps taken by all workers. events: ``mp.Queue`` for
     ``("episode", env_step, return, wall)``, ``("done", rank)`` and ``("error", rank, text)``.
@@ -296,8 +296,10 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
 
     env_id:      a gymnasium id with a 1-D Box observation space and Discrete actions.
     config:      a :class:`Config` (None: ``Config()``: 2 workers, tuned for CartPole-v1).
-    seed:        seeds the global network's initialisation and the workers (env of worker
-                 $k$: ``seed + k``). Reproducible only with ``n_workers=1`` (see the module).
+    seed:        seeds the global network's initialisation and the workers (worker $k$ steps
+                 ``envs_per_worker`` = $K$ copies seeded ``seed + K k``, …, ``seed + K k + K − 1``,
+                 and seeds torch with ``seed + 1000 (k + 1)``). Reproducible only with
+                 ``n_workers=1`` (see the module).
     total_steps: overrides ``config.total_steps``.
     progress:    a progress bar counting the global steps, with the mean of the last 20 returns.
 
