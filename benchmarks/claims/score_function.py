@@ -1,14 +1,19 @@
 """The claims of the chapter 'The score-function gradient estimator', recomputed over seeds.
 
-Each claim below is a statistic that an assert of book/score_function.ipynb checks for one seed.
-This script recomputes it for a list of seeds, in whatever numerical setting the process runs
-(for example the combined variant ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
-RLNOTES_TORCH_THREADS=2), prints one line per seed and stores the values, with their minimum
-and maximum, under the name of the setting in benchmarks/claims/score_function.json. The
-chapter's margins are set from that file.
+Each experiment below computes, for one seed, the statistics that asserts of
+book/score_function.ipynb check (the chapter runs one seed, or a group of seeds). This script
+recomputes them for a list of seeds, in whatever numerical setting the process runs (for example
+the combined variant ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE RLNOTES_TORCH_THREADS=2;
+add OMP_WAIT_POLICY=PASSIVE on a busy machine, which changes no number), prints one line per
+seed and stores the values, with their minimum and maximum, under the name of the setting in
+benchmarks/claims/score_function.json. The chapter's margins are set from that file: its table
+`claims` lists every assert the experiments measure, with the threshold and the smallest and
+largest recorded value over all seeds and settings. `--summary-only` recomputes that table
+without measuring; the exit status is 1 if a recorded value fails an assert.
 
-    python benchmarks/claims/score_function.py --seeds 0-9                    # every claim
-    python benchmarks/claims/score_function.py --claims default_run --seeds 0-4
+    python benchmarks/claims/score_function.py --seeds 0-9              # every experiment
+    python benchmarks/claims/score_function.py --summary-only
+    python benchmarks/claims/score_function.py --experiments default_run --seeds 0-4
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -210,7 +216,46 @@ def eglp_network(seed):
     return {"largest": max(g.abs().max().item() for g in grads)}          # < 1e-6
 
 
-CLAIMS = {"bump": bump, "eglp_network": eglp_network, "pseudo_loss": pseudo_loss_run, "default_run": default_run, "cosine": cosine}
+EXPERIMENTS = {"bump": bump, "eglp_network": eglp_network, "pseudo_loss": pseudo_loss_run,
+               "default_run": default_run, "cosine": cosine}
+GROUPS = {"pseudo_loss": pseudo_loss_groups}          # the chapter pools GROUP seeds
+DERIVED = {"late_mean_deviation": lambda r: abs(r["late_mean_mu"] - 3.0)}
+# the chapter's asserts: the statistic of an experiment's rows (or of its groups, "over")
+CLAIMS = {
+    "bump_settles": dict(experiment="bump", statistic="late_mean_deviation", op="<", threshold=0.6,
+                         cell="sf-008", assert_="abs(late.mean() - 3.0) < 0.6"),
+    "bump_gain": dict(experiment="bump", statistic="gain", op=">", threshold=10, cell="sf-008",
+                      assert_="expected_bump(mus[-1]) > 10 * expected_bump(mus[0])"),
+    "bump_slides_right": dict(experiment="bump", statistic="smallest_step_left_of_0", op=">", threshold=0,
+                              cell="sf-008", assert_="np.all(steps_left > 0)"),
+    "eglp_network": dict(experiment="eglp_network", statistic="largest", op="<", threshold=1e-6,
+                         cell="sf-020", assert_="largest < 1e-6"),
+    "pseudo_loss_improvement": dict(experiment="pseudo_loss", over=GROUP, statistic="mean_improvement",
+                                    op=">", threshold=3, cell="sf-030", assert_="improvement > 3"),
+    "pseudo_loss_same_direction": dict(experiment="pseudo_loss", over=GROUP, statistic="same_direction",
+                                       op=">", threshold=0.7, cell="sf-030", assert_="same > 0.7"),
+    "pseudo_loss_fell": dict(experiment="pseudo_loss", over=GROUP, statistic="loss_fell_when_return_fell",
+                             op=">", threshold=0.65, cell="sf-030", assert_="fell > 0.65"),
+    "default_eval": dict(experiment="default_run", statistic="eval_over_first", op=">", threshold=5,
+                         cell="sf-036", assert_="eval_returns.mean() > 5 * first"),
+    "default_growth": dict(experiment="default_run", statistic="smooth_max_over_first", op=">", threshold=10,
+                           cell="sf-036", assert_="smooth.max() > 10 * first"),
+    "default_replay": dict(experiment="default_run", statistic="replay_equals_eval_0", op="==", threshold=True,
+                           cell="sf-038", assert_="episode_return == eval_returns[0]"),
+    "cosine_single": dict(experiment="cosine", statistic="mean_cos_1", op="<", threshold=0.25, cell="sf-040",
+                          assert_="mean_cos[0] < 0.25"),
+    "cosine_1024": dict(experiment="cosine", statistic="mean_cos_1024", op=">", threshold=0.9, cell="sf-040",
+                        assert_="mean_cos[-1] > 0.9"),
+    "cosine_increasing": dict(experiment="cosine", statistic="increasing", op="==", threshold=True,
+                              cell="sf-040", assert_="all(np.diff(mean_cos) > 0)"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# measuring, recording, and checking the recorded values against the chapter's asserts
+# --------------------------------------------------------------------------------------------
+OPS = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t, ">": lambda v, t: v > t,
+       ">=": lambda v, t: v >= t, "==": lambda v, t: v == t}
 
 
 def seed_list(text):
@@ -230,25 +275,85 @@ def variant_name():
     return ",".join(f"{k}={v}" for k, v in sorted(set_vars.items()))
 
 
+def summarize(data):
+    """Check every recorded value of every claim against the chapter's assert: data["claims"]."""
+    data["claims"], failed = {}, []
+    for name, claim in CLAIMS.items():
+        claim = {key.rstrip("_"): value for key, value in claim.items()}      # assert_ -> assert
+        recorded = data.get("measured", {}).get(claim["experiment"], {})
+        values = []
+        for variant, entry in recorded.items():
+            items = entry.get("groups", []) if claim.get("over") else entry["rows"]
+            for item in items:
+                value = DERIVED[claim["statistic"]](item) if claim["statistic"] in DERIVED else item[claim["statistic"]]
+                values.append(value)
+        if not values:
+            continue
+        holds = all(OPS[claim["op"]](v, claim["threshold"]) for v in values)
+        numeric = [float(v) for v in values]
+        data["claims"][name] = {**claim, "variants": sorted(recorded), "n": len(values),
+                                "min": min(numeric), "max": max(numeric), "holds": holds}
+        if not holds:
+            failed.append(name)
+        what = f"groups of {claim['over']} seeds" if claim.get("over") else "seeds"
+        print(f"{'ok  ' if holds else 'FAIL'} {name}: {claim['assert']} ({claim['cell']}) — "
+              f"{len(values)} {what} in {', '.join(sorted(recorded))}: min {min(numeric):.4g}, "
+              f"max {max(numeric):.4g}")
+    return failed
+
+
+def _short(obj):
+    """Floats to 6 significant digits, recursively."""
+    if isinstance(obj, float):
+        return float(f"{obj:.6g}")
+    if isinstance(obj, dict):
+        return {k: _short(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_short(v) for v in obj]
+    return obj
+
+
+def dumps(data):
+    """JSON, indented, with one line per recorded row or group (readable, and a small diff)."""
+    rows = []
+
+    def mark(obj, key=None):
+        if isinstance(obj, dict):
+            return {k: mark(v, k) for k, v in obj.items()}
+        if key in ("rows", "groups") and isinstance(obj, list):
+            rows.extend(json.dumps(_short(r), ensure_ascii=False) for r in obj)
+            return [f"@@row{i}@@" for i in range(len(rows) - len(obj), len(rows))]
+        return obj
+
+    first = ("chapter", "script", "claims")                      # the table of asserts before the data
+    data = {**{k: data[k] for k in first if k in data}, **{k: v for k, v in data.items() if k not in first}}
+    text = json.dumps(mark(data), indent=1, ensure_ascii=False)
+    return re.sub(r'"@@row(\d+)@@"', lambda m: rows[int(m.group(1))], text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--claims", default=",".join(CLAIMS), help="comma-separated: " + ", ".join(CLAIMS))
+    parser.add_argument("--experiments", default=",".join(EXPERIMENTS),
+                        help="comma-separated, from: " + ", ".join(EXPERIMENTS))
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,5-7")
     parser.add_argument("--out", default=str(OUT), help="JSON file to update ('-': print only)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="measure nothing: check the recorded values against the asserts again")
     args = parser.parse_args(argv)
     from rlnotes.bench import machine_info
 
     variant, seeds = variant_name(), seed_list(args.seeds)
-    data = json.loads(pathlib.Path(args.out).read_text()) if args.out != "-" and pathlib.Path(args.out).exists() else {}
+    path = None if args.out == "-" else pathlib.Path(args.out)
+    data = json.loads(path.read_text()) if path is not None and path.exists() else {}
     data.setdefault("chapter", CHAPTER)
     data.setdefault("script", f"benchmarks/claims/{pathlib.Path(__file__).name}")
-    for name in args.claims.split(","):
+    for name in [] if args.summary_only else args.experiments.split(","):
         rows = []
         for seed in seeds:
             t0 = time.perf_counter()
-            row = {"seed": seed, **CLAIMS[name](seed)}
+            row = {"seed": seed, **EXPERIMENTS[name](seed)}
             rows.append(row)
-            print(json.dumps({"claim": name, "variant": variant,
+            print(json.dumps({"experiment": name, "variant": variant,
                               **{k: v for k, v in row.items() if not isinstance(v, list)},
                               "seconds": round(time.perf_counter() - t0, 1)}), flush=True)
         summary = {}
@@ -260,19 +365,15 @@ def main(argv=None):
                 summary[key] = {"min": min(values), "max": max(values)}
             else:
                 summary[key] = {"true": sum(bool(v) for v in values), "of": len(values)}
-        entry = data.setdefault("measured", {}).setdefault(name, {})
-        entry[variant] = {"env": {v: os.environ.get(v) for v in VARIANT_VARS}, "seeds": seeds,
-                          "summary": summary, "machine": machine_info()}
-        if name == "pseudo_loss":
-            groups = pseudo_loss_groups(rows)
-            entry[variant]["groups"] = groups
-            entry[variant]["summary"]["groups"] = {
-                key: {"min": min(g[key] for g in groups), "max": max(g[key] for g in groups)}
-                for key in ("same_direction", "loss_fell_when_return_fell", "mean_improvement")}
-        entry[variant]["rows"] = rows
-    if args.out != "-":
-        pathlib.Path(args.out).write_text(json.dumps(data, indent=1) + "\n")
-    return 0
+        entry = {"env": {v: os.environ.get(v) for v in VARIANT_VARS}, "seeds": seeds,
+                 "summary": summary, "machine": machine_info(), "rows": rows}
+        if name in GROUPS:
+            entry["groups"] = GROUPS[name](rows)
+        data.setdefault("measured", {}).setdefault(name, {})[variant] = entry
+    failed = summarize(data)
+    if path is not None:
+        path.write_text(dumps(data) + "\n")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,14 +1,20 @@
 """The claims of the chapter 'Reducing variance', recomputed over seeds.
 
-Each claim below is a statistic that an assert of book/variance_reduction.ipynb checks for one
-seed. This script recomputes it for a list of seeds, in whatever numerical setting the process
-runs (for example the combined variant ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
-RLNOTES_TORCH_THREADS=2), prints one line per seed and stores the values, with their minimum
-and maximum, under the name of the setting in benchmarks/claims/variance_reduction.json. The
-chapter's margins are set from that file.
+Each experiment below computes, for one seed, the statistics that asserts of
+book/variance_reduction.ipynb check (the chapter runs one seed, or a group of seeds). This
+script recomputes them for a list of seeds, in whatever numerical setting the process runs (for
+example the combined variant ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
+RLNOTES_TORCH_THREADS=2; add OMP_WAIT_POLICY=PASSIVE on a busy machine, which changes no
+number), prints one line per seed and stores the values, with their minimum and maximum, under
+the name of the setting in benchmarks/claims/variance_reduction.json. The chapter's margins are
+set from that file: its table `claims` lists every assert the experiments measure, with the
+threshold and the smallest and largest recorded value over all seeds and settings.
+`--summary-only` recomputes that table without measuring; the exit status is 1 if a recorded
+value fails an assert.
 
-    python benchmarks/claims/variance_reduction.py --claims frozen_policy --seeds 0-9
-    python benchmarks/claims/variance_reduction.py --claims learning --seeds 0-29
+    python benchmarks/claims/variance_reduction.py --summary-only
+    python benchmarks/claims/variance_reduction.py --experiments frozen_policy --seeds 0-9
+    python benchmarks/claims/variance_reduction.py --experiments learning --seeds 0-29
 
 Seeds: for ``frozen_policy`` the training seed of the partly trained CartPole policy (the
 chapter uses 2); for ``learning`` the training seed of each of the three REINFORCE variants
@@ -21,6 +27,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -323,8 +330,85 @@ def grid(seed):
     return out
 
 
-CLAIMS = {"frozen_policy": frozen_policy, "learning": learning, "toy_ascent": toy_ascent,
-          "random_walk": random_walk, "grid": grid}
+EXPERIMENTS = {"frozen_policy": frozen_policy, "learning": learning, "toy_ascent": toy_ascent,
+               "random_walk": random_walk, "grid": grid}
+GROUPS = {"learning": learning_groups}                 # the chapter pools LEARNING_SEEDS seeds
+DERIVED = {}
+
+
+def _claim(experiment, statistic, op, threshold, cell, text, over=None):
+    return dict(experiment=experiment, statistic=statistic, op=op, threshold=threshold, cell=cell,
+                assert_=text, **({"over": over} if over else {}))
+
+
+# the chapter's asserts: the statistic of an experiment's rows (or of its groups, "over")
+CLAIMS = {
+    "partly_trained_low": _claim("frozen_policy", "mean_return", ">", 50, "vr-003", "50 < data.returns.mean()"),
+    "partly_trained_high": _claim("frozen_policy", "mean_return", "<", 400, "vr-003", "data.returns.mean() < 400"),
+    "noise_to_signal": _claim("frozen_policy", "noise_to_signal", ">", 1.5, "vr-007", "noise_to_signal > 1.5"),
+    "downhill": _claim("frozen_policy", "frac_downhill", ">", 0.1, "vr-007", "frac_downhill > 0.1"),
+    "eglp": _claim("frozen_policy", "eglp_over_tolerance", "<", 1, "vr-017",
+                   "eglp.abs().max() < 1e-5 * max(1.0, float(scale))"),
+    "b_star_forms": _claim("frozen_policy", "b_star_forms_agree", "==", True, "vr-021",
+                           "torch.allclose(b_star_return, general, rtol=1e-4)"),
+    "b_star_spread": _claim("frozen_policy", "b_star_spread_over_mean", ">", 0.15, "vr-021",
+                            "hi - lo > 0.15 * b_bar"),
+    "r2": _claim("frozen_policy", "r2", ">", 0.25, "vr-024", "r2 > 0.25"),
+    "rtg_ratio": _claim("frozen_policy", "ratio_rtg_R", "<", 0.5, "vr-033",
+                        "variance[rtg] < 0.5 * variance['R(τ)']"),
+    "rtg_z": _claim("frozen_policy", "z_R_rtg", ">", 3, "vr-033", "log_ratio_z('R(τ)', rtg) > 3"),
+    "optimal_b_ratio": _claim("frozen_policy", "ratio_opt_rtg", "<", 2 / 3, "vr-033",
+                              "variance[optimal b] < 2/3 * variance[rtg]"),
+    "optimal_b_z": _claim("frozen_policy", "z_rtg_opt", ">", 3, "vr-033", "log_ratio_z(rtg, optimal b) > 3"),
+    "value_ratio": _claim("frozen_policy", "ratio_V_rtg", "<", 2 / 3, "vr-033",
+                          "variance[V(s)] < 2/3 * variance[rtg]"),
+    "value_z": _claim("frozen_policy", "z_rtg_V", ">", 3, "vr-033", "log_ratio_z(rtg, V(s)) > 3"),
+    "learning_lead": _claim("learning", "value_minus_plain_in_se", ">", 2, "vr-037",
+                            "rtg_v.mean() > plain.mean() + 2 * se_diff", over=LEARNING_SEEDS),
+    "learning_value": _claim("learning", "value_over_plain", ">", 2, "vr-037",
+                             "rtg_v.mean() > 2 * plain.mean()", over=LEARNING_SEEDS),
+    "learning_rtg": _claim("learning", "rtg_over_plain", ">", 1.5, "vr-037",
+                           "rtg_only.mean() > 1.5 * plain.mean()", over=LEARNING_SEEDS),
+    "toy_zigzag": _claim("toy_ascent", "noisy_over_exact_length", ">", 2.5, "vr-009",
+                         "length['no baseline'] > 2.5 * path_length(exact_path)"),
+    "toy_baseline": _claim("toy_ascent", "baseline_over_noisy_length", "<", 0.7, "vr-009",
+                           "length['baseline'] < 0.7 * length['no baseline']"),
+    "toy_final": _claim("toy_ascent", "final_baseline_over_noisy", "<", 1, "vr-009",
+                        "final['baseline'] < final['no baseline']"),
+    "walk_td_variance": _claim("random_walk", "max_var_td_over_mc", "<", 1, "vr-027", "var['TD'] < var['MC']"),
+    "walk_td_variance_20": _claim("random_walk", "max_var_td_over_mc_first20", "<", 0.6, "vr-027",
+                                  "var['TD'][:20] < 0.6 * var['MC'][:20]"),
+    "walk_mc_unbiased": _claim("random_walk", "max_bias2_mc_from10", "<", 2e-3, "vr-027", "bias2['MC'][9:] < 2e-3"),
+    "walk_td_biased": _claim("random_walk", "min_bias2_td_over_mc_from10", ">", 10, "vr-027",
+                             "bias2['TD'][9:] > 10 * bias2['MC'][9:]"),
+    "walk_td_bias_fades": _claim("random_walk", "bias2_td_50_over_5", "<", 0.75, "vr-027",
+                                 "bias2['TD'][49] < 0.75 * bias2['TD'][4]"),
+    "walk_mse": _claim("random_walk", "max_mse_mc_over_td_from5", "<", 1, "vr-027", "mse['MC'][4:] < mse['TD'][4:]"),
+    **{f"grid_unbiased_{n}": _claim("grid", f"max_abs_z_{n}", "<", 4, "vr-030", f"max |z| < 4 ({n})")
+       for n in ("R", "rtg", "rtg_V")},
+    **{f"grid_z2_low_{n}": _claim("grid", f"mean_z2_{n}", ">", 0.5, "vr-030", f"0.5 < mean z² ({n})")
+       for n in ("R", "rtg", "rtg_V")},
+    **{f"grid_z2_high_{n}": _claim("grid", f"mean_z2_{n}", "<", 2, "vr-030", f"mean z² < 2 ({n})")
+       for n in ("R", "rtg", "rtg_V")},
+    "grid_discounted_biased": _claim("grid", "max_abs_z_disc", ">", 10, "vr-030", "max |z| > 10 (discounted)"),
+    "grid_discounted_least": _claim("grid", "disc_least_variable", "==", True, "vr-030",
+                                    "discounted: the least variable"),
+    "grid_causality": _claim("grid", "var_R_over_rtg", ">", 1.5, "vr-030",
+                             "grid_var['R(τ)'] > 1.5 * grid_var['reward-to-go']"),
+    "grid_value": _claim("grid", "var_rtg_over_rtg_V", ">", 1.5, "vr-030",
+                         "grid_var['reward-to-go'] > 1.5 * grid_var['reward-to-go − V']"),
+    "grid_best_baseline_variance": _claim("grid", "value_over_best_variance", "<", 1.05, "vr-031b",
+                                          "v_value < 1.05 * v_best"),
+    "grid_best_baseline_share": _claim("grid", "value_share_of_best_reduction", ">", 0.95, "vr-031b",
+                                       "share > 0.95"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# measuring, recording, and checking the recorded values against the chapter's asserts
+# --------------------------------------------------------------------------------------------
+OPS = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t, ">": lambda v, t: v > t,
+       ">=": lambda v, t: v >= t, "==": lambda v, t: v == t}
 
 
 def seed_list(text):
@@ -344,25 +428,85 @@ def variant_name():
     return ",".join(f"{k}={v}" for k, v in sorted(set_vars.items()))
 
 
+def summarize(data):
+    """Check every recorded value of every claim against the chapter's assert: data["claims"]."""
+    data["claims"], failed = {}, []
+    for name, claim in CLAIMS.items():
+        claim = {key.rstrip("_"): value for key, value in claim.items()}      # assert_ -> assert
+        recorded = data.get("measured", {}).get(claim["experiment"], {})
+        values = []
+        for variant, entry in recorded.items():
+            items = entry.get("groups", []) if claim.get("over") else entry["rows"]
+            for item in items:
+                value = DERIVED[claim["statistic"]](item) if claim["statistic"] in DERIVED else item[claim["statistic"]]
+                values.append(value)
+        if not values:
+            continue
+        holds = all(OPS[claim["op"]](v, claim["threshold"]) for v in values)
+        numeric = [float(v) for v in values]
+        data["claims"][name] = {**claim, "variants": sorted(recorded), "n": len(values),
+                                "min": min(numeric), "max": max(numeric), "holds": holds}
+        if not holds:
+            failed.append(name)
+        what = f"groups of {claim['over']} seeds" if claim.get("over") else "seeds"
+        print(f"{'ok  ' if holds else 'FAIL'} {name}: {claim['assert']} ({claim['cell']}) — "
+              f"{len(values)} {what} in {', '.join(sorted(recorded))}: min {min(numeric):.4g}, "
+              f"max {max(numeric):.4g}")
+    return failed
+
+
+def _short(obj):
+    """Floats to 6 significant digits, recursively."""
+    if isinstance(obj, float):
+        return float(f"{obj:.6g}")
+    if isinstance(obj, dict):
+        return {k: _short(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_short(v) for v in obj]
+    return obj
+
+
+def dumps(data):
+    """JSON, indented, with one line per recorded row or group (readable, and a small diff)."""
+    rows = []
+
+    def mark(obj, key=None):
+        if isinstance(obj, dict):
+            return {k: mark(v, k) for k, v in obj.items()}
+        if key in ("rows", "groups") and isinstance(obj, list):
+            rows.extend(json.dumps(_short(r), ensure_ascii=False) for r in obj)
+            return [f"@@row{i}@@" for i in range(len(rows) - len(obj), len(rows))]
+        return obj
+
+    first = ("chapter", "script", "claims")                      # the table of asserts before the data
+    data = {**{k: data[k] for k in first if k in data}, **{k: v for k, v in data.items() if k not in first}}
+    text = json.dumps(mark(data), indent=1, ensure_ascii=False)
+    return re.sub(r'"@@row(\d+)@@"', lambda m: rows[int(m.group(1))], text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--claims", default=",".join(CLAIMS), help="comma-separated: " + ", ".join(CLAIMS))
+    parser.add_argument("--experiments", default=",".join(EXPERIMENTS),
+                        help="comma-separated, from: " + ", ".join(EXPERIMENTS))
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,5-7")
     parser.add_argument("--out", default=str(OUT), help="JSON file to update ('-': print only)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="measure nothing: check the recorded values against the asserts again")
     args = parser.parse_args(argv)
     from rlnotes.bench import machine_info
 
     variant, seeds = variant_name(), seed_list(args.seeds)
-    data = json.loads(pathlib.Path(args.out).read_text()) if args.out != "-" and pathlib.Path(args.out).exists() else {}
+    path = None if args.out == "-" else pathlib.Path(args.out)
+    data = json.loads(path.read_text()) if path is not None and path.exists() else {}
     data.setdefault("chapter", CHAPTER)
     data.setdefault("script", f"benchmarks/claims/{pathlib.Path(__file__).name}")
-    for name in args.claims.split(","):
+    for name in [] if args.summary_only else args.experiments.split(","):
         rows = []
         for seed in seeds:
             t0 = time.perf_counter()
-            row = {"seed": seed, **CLAIMS[name](seed)}
+            row = {"seed": seed, **EXPERIMENTS[name](seed)}
             rows.append(row)
-            print(json.dumps({"claim": name, "variant": variant,
+            print(json.dumps({"experiment": name, "variant": variant,
                               **{k: v for k, v in row.items() if not isinstance(v, list)},
                               "seconds": round(time.perf_counter() - t0, 1)}), flush=True)
         summary = {}
@@ -374,21 +518,15 @@ def main(argv=None):
                 summary[key] = {"min": min(values), "max": max(values)}
             else:
                 summary[key] = {"true": sum(bool(v) for v in values), "of": len(values)}
-        entry = data.setdefault("measured", {}).setdefault(name, {})
-        entry[variant] = {"env": {v: os.environ.get(v) for v in VARIANT_VARS}, "seeds": seeds,
-                          "summary": summary, "machine": machine_info()}
-        if name == "learning":
-            groups = learning_groups(rows)
-            entry[variant]["groups"] = groups
-            if groups:
-                entry[variant]["summary"]["groups"] = {
-                    key: {"min": min(g[key] for g in groups), "max": max(g[key] for g in groups)}
-                    for key in ("value_minus_plain_in_se", "value_minus_rtg_in_se", "rtg_over_plain",
-                                "value_over_plain")}
-        entry[variant]["rows"] = rows
-    if args.out != "-":
-        pathlib.Path(args.out).write_text(json.dumps(data, indent=1) + "\n")
-    return 0
+        entry = {"env": {v: os.environ.get(v) for v in VARIANT_VARS}, "seeds": seeds,
+                 "summary": summary, "machine": machine_info(), "rows": rows}
+        if name in GROUPS:
+            entry["groups"] = GROUPS[name](rows)
+        data.setdefault("measured", {}).setdefault(name, {})[variant] = entry
+    failed = summarize(data)
+    if path is not None:
+        path.write_text(dumps(data) + "\n")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
