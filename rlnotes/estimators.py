@@ -16,11 +16,18 @@ autodiff then computes the estimate as the gradient of a *pseudo-loss*, :func:`p
 Subtracting a baseline $b$ leaves the expectation unchanged (because
 $\mathbb E[\nabla_\theta \log p] = 0$) and can shrink the variance; :func:`optimal_baseline`
 is the per-parameter $b$ that shrinks it most ({ref}`ch-variance-reduction`).
+
+Input checks live in ``rlnotes._checks``: each function converts and checks its inputs in
+one call on its first line, and the rest of its body is the estimator.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from ._checks import (baseline_like, gradient_rows, kl_schedule_inputs, log_prob_pair,
+                      non_negative, one_value_per_sample, parameter_tensor, positive,
+                      positive_int, ppo_inputs, weights_for)
 
 __all__ = ["score_function_grad", "pg_loss", "optimal_baseline", "importance_weights",
            "approx_kl", "ppo_clip_loss", "ppo_kl_loss", "adapt_kl_beta"]
@@ -104,28 +111,12 @@ def score_function_grad(f, make_dist, theta, n_samples, baseline=0.0, generator=
     Returns $\hat g$ with theta's shape (and the terms if ``return_samples``). The per-sample
     scores $\nabla_\theta \log p(x_i;\theta)$ cost one backward pass per component of θ.
     """
-    if not isinstance(theta, torch.Tensor) or not theta.is_floating_point():
-        raise ValueError(f"score_function_grad needs theta as a float torch tensor, e.g. "
-                         f"torch.tensor([0.5, 0.0], dtype=torch.float64); got {theta!r}.")
-    theta = theta.detach().clone()
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"score_function_grad needs n_samples to be a positive int; got "
-                         f"{n_samples!r}.")
-    N = int(n_samples)
+    theta = parameter_tensor(theta, "score_function_grad")        # a detached copy
+    N = positive_int(n_samples, "n_samples", "score_function_grad")
     with torch.no_grad():
         x = _sample(make_dist(theta), N, generator)                # x_i ~ p(·; θ)
-        fx = torch.as_tensor(f(x), dtype=theta.dtype)              # f(x_i)
-    if fx.shape != (N,):
-        raise ValueError(
-            f"f must return one value per sample, shape (N,) = ({N},); got shape "
-            f"{tuple(fx.shape)} for samples of shape {tuple(x.shape)}. Reduce over the sample "
-            "dimensions inside f, e.g. f = lambda x: (x ** 2).sum(-1), and do not average "
-            "over the N samples (the estimator does that).")
-    b = torch.as_tensor(baseline, dtype=theta.dtype)
-    if b.shape not in ((), theta.shape):
-        raise ValueError(f"baseline must be a number or a tensor of theta's shape "
-                         f"{tuple(theta.shape)} (one per parameter); got shape {tuple(b.shape)}.")
-
+        fx = one_value_per_sample(f(x), x, theta)                  # f(x_i), (N,)
+    b = baseline_like(baseline, theta)
     scores = _per_sample_scores(make_dist, theta, x)               # ∇_θ log p(x_i; θ)
     weights = fx.reshape(N, *([1] * theta.dim())) - b              # f(x_i) − b, (N, 1, ...)
     terms = weights * scores                                       # (f(x_i) − b) ∇_θ log p(x_i; θ)
@@ -148,17 +139,7 @@ def pg_loss(logp, weights):
     weights: shape (N,), tensor, numpy array or list; detached (no gradient flows into them).
     Returns a scalar tensor. The average runs over the N (state, action) pairs of the batch.
     """
-    if not isinstance(logp, torch.Tensor):
-        raise ValueError("pg_loss needs logp as a torch tensor with an autograd graph, e.g. "
-                         f"policy.log_prob(obs, act); got {type(logp).__name__}.")
-    weights = torch.as_tensor(weights, dtype=logp.dtype, device=logp.device).detach()
-    if weights.shape != logp.shape or logp.dim() != 1:
-        raise ValueError(
-            f"pg_loss needs logp and weights of the same shape (N,); got logp "
-            f"{tuple(logp.shape)} and weights {tuple(weights.shape)}. Flatten both with "
-            ".reshape(-1) (an (N, 1) against an (N,) would broadcast to (N, N) silently).")
-    if logp.numel() == 0:
-        raise ValueError("pg_loss got an empty batch (N = 0); collect at least one step.")
+    weights = weights_for(logp, weights, "pg_loss")               # a constant: detached
     return -(logp * weights).mean()                                # −(1/N) Σ_i log π_θ(a_i|s_i) w_i
 
 
@@ -179,20 +160,12 @@ def optimal_baseline(grad_logp, returns):
     Returns shape (P,) (or () for (N,) input), of grad_logp's type. A parameter whose
     $\sum_i g_{ij}^2 = 0$ gets $b^*_j = 0$ (every $b$ gives the same, zero, variance).
     """
-    is_torch = isinstance(grad_logp, torch.Tensor)
-    g = grad_logp.detach().cpu().numpy() if is_torch else np.asarray(grad_logp, dtype=float)
-    R = (returns.detach().cpu().numpy() if isinstance(returns, torch.Tensor)
-         else np.asarray(returns, dtype=float))
-    if g.ndim not in (1, 2) or R.shape != g.shape[:1] or g.shape[0] == 0:
-        raise ValueError(
-            f"optimal_baseline needs grad_logp of shape (N, P) (one gradient row per sample) "
-            f"and returns of shape (N,), N >= 1; got {g.shape} and {R.shape}. Stack the "
-            "per-sample gradients with np.stack(rows) and flatten the returns.")
+    g, R, back = gradient_rows(grad_logp, returns, "optimal_baseline")   # numpy
     R = R.reshape(-1, *([1] * (g.ndim - 1)))                       # (N, 1) against (N, P)
     num = (g ** 2 * R).sum(0)                                      # Σ_i g_ij² R_i
     den = (g ** 2).sum(0)                                          # Σ_i g_ij²
     b = np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)  # b*_j
-    return torch.as_tensor(b, dtype=grad_logp.dtype, device=grad_logp.device) if is_torch else b
+    return back(b)
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,41 +189,9 @@ def importance_weights(logp_target, logp_behavior):
     ``logp_target``), else a numpy array. Works for log-probabilities of whole trajectories too
     (sums over $t$), where the weight is $\prod_t \pi_\theta(a_t|s_t)/\pi_{\theta'}(a_t|s_t)$.
     """
-    if isinstance(logp_target, torch.Tensor) or isinstance(logp_behavior, torch.Tensor):
-        like = logp_target if isinstance(logp_target, torch.Tensor) else logp_behavior
-        dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
-        lt = torch.as_tensor(logp_target, dtype=dtype, device=like.device)
-        lb = torch.as_tensor(logp_behavior, dtype=dtype, device=like.device).detach()
-        _same_shape(tuple(lt.shape), tuple(lb.shape), "importance_weights",
-                    "logp_target", "logp_behavior")
-        return torch.exp(lt - lb)                                  # π_θ / π_θ' = exp(log π_θ − log π_θ')
-    lt, lb = np.asarray(logp_target, dtype=float), np.asarray(logp_behavior, dtype=float)
-    _same_shape(lt.shape, lb.shape, "importance_weights", "logp_target", "logp_behavior")
-    return np.exp(lt - lb)
-
-
-def _same_shape(a, b, who, name_a, name_b):
-    if a != b:
-        raise ValueError(f"{who} needs {name_a} and {name_b} of the same shape (one entry per "
-                         f"sample); got {a} and {b}. Flatten both with .reshape(-1) (an (N, 1) "
-                         "against an (N,) would broadcast to (N, N) silently).")
-
-
-def _ppo_inputs(logp, logp_old, adv, who):
-    """logp: tensor with graph; logp_old, adv -> detached tensors of logp's dtype, same shape (N,)."""
-    if not isinstance(logp, torch.Tensor) or not logp.is_floating_point():
-        raise ValueError(f"{who} needs logp as a float torch tensor with an autograd graph, e.g. "
-                         f"policy.log_prob(obs, act); got {type(logp).__name__}.")
-    logp_old = torch.as_tensor(logp_old, dtype=logp.dtype, device=logp.device).detach()
-    adv = torch.as_tensor(adv, dtype=logp.dtype, device=logp.device).detach()
-    if logp.dim() != 1 or logp_old.shape != logp.shape or adv.shape != logp.shape:
-        raise ValueError(
-            f"{who} needs logp, logp_old and adv of the same shape (N,); got "
-            f"{tuple(logp.shape)}, {tuple(logp_old.shape)} and {tuple(adv.shape)}. Flatten them "
-            "with .reshape(-1) (an (N, 1) against an (N,) would broadcast to (N, N) silently).")
-    if logp.numel() == 0:
-        raise ValueError(f"{who} got an empty batch (N = 0).")
-    return logp_old, adv
+    lt, lb = log_prob_pair(logp_target, logp_behavior, "importance_weights")   # lb: detached
+    exp = torch.exp if isinstance(lt, torch.Tensor) else np.exp
+    return exp(lt - lb)                                            # π_θ / π_θ' = exp(log π_θ − log π_θ')
 
 
 def approx_kl(logp, logp_old):
@@ -276,7 +217,7 @@ def approx_kl(logp, logp_old):
     logp: (N,) $\log\pi_\theta(a_i|s_i)$ (torch, may carry a graph); logp_old: (N,) constants.
     Returns a scalar tensor (differentiable in $\theta$). Derived in {ref}`ch-ppo`.
     """
-    logp_old, _ = _ppo_inputs(logp, logp_old, torch.zeros_like(logp), "approx_kl")
+    logp_old, _ = ppo_inputs(logp, logp_old, torch.zeros_like(logp), "approx_kl")
     log_r = logp - logp_old                                        # log r_i
     return (torch.exp(log_r) - 1.0 - log_r).mean()                 # mean of (r − 1) − log r
 
@@ -300,9 +241,8 @@ def ppo_clip_loss(logp, logp_old, adv, clip_eps=0.2):
     clip_eps: $\epsilon > 0$. logp_old and adv may be tensors, numpy arrays or lists (detached).
     Returns a scalar tensor.
     """
-    logp_old, adv = _ppo_inputs(logp, logp_old, adv, "ppo_clip_loss")
-    if not (isinstance(clip_eps, (int, float, np.floating)) and 0.0 < float(clip_eps)):
-        raise ValueError(f"ppo_clip_loss needs clip_eps > 0 (typically 0.1 to 0.3); got {clip_eps!r}.")
+    logp_old, adv = ppo_inputs(logp, logp_old, adv, "ppo_clip_loss")       # detached
+    clip_eps = positive(clip_eps, "clip_eps", "ppo_clip_loss", "typically 0.1 to 0.3")
     ratio = torch.exp(logp - logp_old)                             # r_i(θ)
     unclipped = ratio * adv                                        # r A
     clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * adv   # clip(r, 1−ε, 1+ε) A
@@ -324,13 +264,8 @@ def ppo_kl_loss(logp, logp_old, adv, beta, kl=None):
     logp, logp_old, adv: (N,), as in :func:`ppo_clip_loss`; beta: $\beta \ge 0$ (a number);
     kl: None, or a scalar tensor with graph. Returns a scalar tensor.
     """
-    logp_old, adv = _ppo_inputs(logp, logp_old, adv, "ppo_kl_loss")
-    try:
-        beta = float(beta)
-    except (TypeError, ValueError):
-        raise ValueError(f"ppo_kl_loss needs beta as a number >= 0; got {beta!r}.") from None
-    if not (beta >= 0.0 and np.isfinite(beta)):
-        raise ValueError(f"ppo_kl_loss needs a finite beta >= 0 (the KL coefficient); got {beta}.")
+    logp_old, adv = ppo_inputs(logp, logp_old, adv, "ppo_kl_loss")         # detached
+    beta = non_negative(beta, "beta", "ppo_kl_loss", "the KL coefficient")
     ratio = torch.exp(logp - logp_old)                             # r_i(θ)
     kl = approx_kl(logp, logp_old) if kl is None else kl           # KL̂(π_old ‖ π_θ)
     return -(ratio * adv).mean() + beta * kl                       # −mean(r A) + β KL̂
@@ -348,13 +283,7 @@ def adapt_kl_beta(beta, kl, kl_target):
     beta: the current $\beta > 0$; kl: $d$ (a number or a scalar tensor); kl_target:
     $d_\text{targ} > 0$. Returns the new $\beta$ as a float. Derived in {ref}`ch-ppo`.
     """
-    beta, kl, kl_target = float(beta), float(kl), float(kl_target)
-    if not kl_target > 0 or not beta > 0:
-        raise ValueError(f"adapt_kl_beta needs beta > 0 and kl_target > 0; got beta={beta}, "
-                         f"kl_target={kl_target}.")
-    if not np.isfinite(kl):
-        raise ValueError(f"adapt_kl_beta got kl = {kl}: the policy update diverged (try a smaller "
-                         "learning rate).")
+    beta, kl, kl_target = kl_schedule_inputs(beta, kl, kl_target, "adapt_kl_beta")   # floats
     if kl < kl_target / 1.5:
         return beta / 2.0                                          # moved too little: weaker penalty
     if kl > kl_target * 1.5:

@@ -23,6 +23,10 @@ Both offer the same three methods:
 Shapes: an observation is a vector of ``obs_dim`` numbers; methods take one observation
 ``(obs_dim,)`` or a batch ``(B, obs_dim)`` (e.g. from a vector env), as numpy arrays or torch
 tensors. :func:`make_policy` picks the right family from a gymnasium environment's spaces.
+
+Two network helpers serve every algorithm of the book: :func:`mlp`, the one network builder
+(policies, critics, Q-networks, actors), and :func:`polyak_update`, the one update of a target
+network (DQN's hard copy, DDPG's soft average). Input checks live in ``rlnotes._checks``.
 """
 from __future__ import annotations
 
@@ -33,8 +37,11 @@ import torch
 from torch import nn
 from torch.distributions import Categorical, Independent, Normal
 
-__all__ = ["mlp", "CategoricalPolicy", "DiagGaussianPolicy", "diag_gaussian_log_prob",
-           "make_policy"]
+from ._checks import (action_indices, continuous_actions, layer_sizes, observations,
+                      parameter_pairs, positive_int, unit_interval)
+
+__all__ = ["mlp", "polyak_update", "CategoricalPolicy", "DiagGaussianPolicy",
+           "diag_gaussian_log_prob", "make_policy"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -51,10 +58,7 @@ def mlp(sizes, activation=nn.Tanh, output_activation=nn.Identity):
     unless it is ``nn.Identity``) mapping ``(..., in)`` to ``(..., out)``; ``net[-1]`` is the
     output layer when there is no output activation.
     """
-    sizes = [int(n) for n in sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"mlp needs sizes = [in, h1, ..., out] with at least two positive "
-                         f"ints, e.g. [4, 64, 64, 2]; got {sizes}.")
+    sizes = layer_sizes(sizes)
     layers = []
     for i in range(len(sizes) - 1):
         layers.append(nn.Linear(sizes[i], sizes[i + 1]))
@@ -62,6 +66,26 @@ def mlp(sizes, activation=nn.Tanh, output_activation=nn.Identity):
         if act is not nn.Identity:                                 # skip a no-op layer
             layers.append(act())
     return nn.Sequential(*layers)
+
+
+def polyak_update(target, source, tau):
+    r"""Move a target network towards its online network: $\phi' \leftarrow \tau\phi + (1 - \tau)\phi'$.
+
+    For every parameter, in place and without gradient, as $\phi' + \tau(\phi - \phi')$
+    (``Tensor.lerp_``). $\tau = 1$ is an exact copy $\phi' \leftarrow \phi$ (DQN's refresh of
+    its target network every $C$ steps, {ref}`ch-dqn`); a small $\tau$ is the soft update of
+    DDPG, an exponential average over about $1/\tau$ updates ({ref}`ch-ddpg`).
+
+    target, source: networks of one architecture (e.g. ``target = copy.deepcopy(source)``);
+    tau in [0, 1].
+    """
+    tau = unit_interval(tau, "tau", "polyak_update")
+    with torch.no_grad():
+        for p_target, p in parameter_pairs(target, source, "polyak_update"):  # shapes checked
+            if tau == 1.0:
+                p_target.copy_(p)                                  # φ' ← φ
+            else:
+                p_target.lerp_(p, tau)                             # φ' ← φ' + τ(φ − φ')
 
 
 def diag_gaussian_log_prob(mean, log_std, action):
@@ -81,50 +105,6 @@ def diag_gaussian_log_prob(mean, log_std, action):
 
 
 # --------------------------------------------------------------------------------------------
-# Input checks shared by both policies
-# --------------------------------------------------------------------------------------------
-def _positive_int(n, name, who, example):
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        kind = type(n).__name__
-        extra = ""
-        if kind in ("Box", "Discrete", "MultiDiscrete", "Dict", "MultiBinary", "Tuple"):
-            extra = (" You passed a gymnasium space; pass its size, or build the policy "
-                     "with make_policy(env.observation_space, env.action_space).")
-            if name == "n_actions" and kind != "Discrete":
-                extra += (" Note: a categorical policy needs a Discrete action space; "
-                          "CartPole-v1 has Discrete(2), Pendulum-v1 has Box(-2.0, 2.0, (1,)) — "
-                          "use DiagGaussianPolicy (or make_policy) for Box actions.")
-        raise ValueError(f"{who} needs {name} to be a positive int ({example}); got {n!r}.{extra}")
-    return int(n)
-
-
-def _as_obs(obs, obs_dim, who):
-    """numpy / torch / list -> float32 tensor of shape (obs_dim,) or (B, obs_dim)."""
-    obs = torch.as_tensor(obs, dtype=torch.float32)
-    if obs.dim() not in (1, 2) or obs.shape[-1] != obs_dim:
-        hint = ""
-        if obs.dim() > 2:
-            hint = (" Flatten image-like observations first (gymnasium.wrappers."
-                    "FlattenObservation); a vector env gives (n_envs, obs_dim).")
-        elif obs.dim() >= 1:
-            hint = (" Is the policy built for this environment? Build it with make_policy("
-                    "env.observation_space, env.action_space) so obs_dim matches.")
-        raise ValueError(f"{who} expects observations of shape (obs_dim,) or (batch, obs_dim) = "
-                         f"({obs_dim},) or (B, {obs_dim}); got {tuple(obs.shape)}.{hint}")
-    return obs
-
-
-def _check_act_batch(act_shape, expected, who, obs_shape):
-    if tuple(act_shape) != tuple(expected):
-        raise ValueError(f"{who} expects actions of shape {tuple(expected)} to match observations "
-                         f"of shape {tuple(obs_shape)}; got {tuple(act_shape)}. Pass one action per "
-                         "observation (a mismatch here would silently broadcast to a wrong result)."
-                         + (" Reshape with act.reshape(-1, 1) for a 1-D action space."
-                            if len(expected) == 2 and expected[1] == 1 and len(act_shape) == 1
-                            else ""))
-
-
-# --------------------------------------------------------------------------------------------
 # Categorical policy
 # --------------------------------------------------------------------------------------------
 class CategoricalPolicy(nn.Module):
@@ -136,11 +116,11 @@ class CategoricalPolicy(nn.Module):
 
     def __init__(self, obs_dim, n_actions, hidden_sizes=(64, 64), activation=nn.Tanh):
         super().__init__()
-        self.obs_dim = _positive_int(obs_dim, "obs_dim", "CategoricalPolicy",
-                                     "the length of an observation, e.g. 4 for CartPole-v1")
-        self.n_actions = _positive_int(n_actions, "n_actions", "CategoricalPolicy",
-                                       "the number of actions, e.g. env.action_space.n = 2 "
-                                       "for CartPole-v1")
+        self.obs_dim = positive_int(obs_dim, "obs_dim", "CategoricalPolicy",
+                                    "the length of an observation, e.g. 4 for CartPole-v1")
+        self.n_actions = positive_int(n_actions, "n_actions", "CategoricalPolicy",
+                                      "the number of actions, e.g. env.action_space.n = 2 "
+                                      "for CartPole-v1")
         self.logits_net = mlp([self.obs_dim, *hidden_sizes, self.n_actions], activation)
 
     def distribution(self, obs):
@@ -148,7 +128,7 @@ class CategoricalPolicy(nn.Module):
 
         obs: (obs_dim,) or (B, obs_dim); the distribution has batch shape () or (B,).
         """
-        obs = _as_obs(obs, self.obs_dim, "CategoricalPolicy")
+        obs = observations(obs, self.obs_dim, "CategoricalPolicy")
         return Categorical(logits=self.logits_net(obs), validate_args=False)
 
     def forward(self, obs):
@@ -162,25 +142,8 @@ class CategoricalPolicy(nn.Module):
         obs: (B, obs_dim) and act: (B,) integers in {0, ..., n_actions-1} -> (B,);
         or obs (obs_dim,) and a single action -> shape (). Differentiable in $\theta$.
         """
-        obs = _as_obs(obs, self.obs_dim, "CategoricalPolicy.log_prob")
-        act = torch.as_tensor(act)
-        _check_act_batch(act.shape, obs.shape[:-1], "CategoricalPolicy.log_prob", obs.shape)
-        if act.is_floating_point():
-            if not torch.equal(act, act.round()):
-                raise ValueError(
-                    "CategoricalPolicy.log_prob expects integer actions in {0, ..., "
-                    f"{self.n_actions - 1}}}; got non-integer values such as "
-                    f"{act[act != act.round()].flatten()[0].item():g}. Continuous actions need "
-                    "a DiagGaussianPolicy (make_policy chooses it for a Box action space).")
-        elif act.dtype == torch.bool:
-            raise ValueError("CategoricalPolicy.log_prob expects integer actions; got booleans. "
-                             "Convert with act.long() if they are action indices 0/1.")
-        act = act.long()
-        if act.numel() and (act.min() < 0 or act.max() >= self.n_actions):
-            bad = act[(act < 0) | (act >= self.n_actions)].flatten()[0].item()
-            raise ValueError(f"action {bad} is out of range for a CategoricalPolicy with "
-                             f"n_actions = {self.n_actions} (valid: 0 ... {self.n_actions - 1}). "
-                             "Check that the actions come from this environment.")
+        obs = observations(obs, self.obs_dim, "CategoricalPolicy.log_prob")
+        act = action_indices(act, obs, self.n_actions, "CategoricalPolicy.log_prob")
         log_pi = torch.log_softmax(self.logits_net(obs), dim=-1)   # log softmax(ℓ_θ(s)), (B, A)
         return log_pi.gather(-1, act.unsqueeze(-1)).squeeze(-1)    # log π_θ(a|s) = log_pi[a]
 
@@ -191,7 +154,7 @@ class CategoricalPolicy(nn.Module):
         obs: (obs_dim,) -> a numpy int64 scalar; (B, obs_dim) -> numpy int64 array (B,).
         No autograd graph is built.
         """
-        obs = _as_obs(obs, self.obs_dim, "CategoricalPolicy.act")
+        obs = observations(obs, self.obs_dim, "CategoricalPolicy.act")
         logits = self.logits_net(obs)
         if deterministic:
             a = logits.argmax(-1)                                  # the most likely action
@@ -224,10 +187,10 @@ class DiagGaussianPolicy(nn.Module):
     def __init__(self, obs_dim, act_dim, hidden_sizes=(64, 64), log_std_init=-0.5,
                  state_dependent_std=False, activation=nn.Tanh):
         super().__init__()
-        self.obs_dim = _positive_int(obs_dim, "obs_dim", "DiagGaussianPolicy",
-                                     "the length of an observation, e.g. 3 for Pendulum-v1")
-        self.act_dim = _positive_int(act_dim, "act_dim", "DiagGaussianPolicy",
-                                     "the length of an action, e.g. 1 for Pendulum-v1")
+        self.obs_dim = positive_int(obs_dim, "obs_dim", "DiagGaussianPolicy",
+                                    "the length of an observation, e.g. 3 for Pendulum-v1")
+        self.act_dim = positive_int(act_dim, "act_dim", "DiagGaussianPolicy",
+                                    "the length of an action, e.g. 1 for Pendulum-v1")
         self.state_dependent_std = bool(state_dependent_std)
         self.mean_net = mlp([self.obs_dim, *hidden_sizes, self.act_dim], activation)
         if self.state_dependent_std:
@@ -241,7 +204,7 @@ class DiagGaussianPolicy(nn.Module):
 
     def mean_and_log_std(self, obs):
         r"""$(\mu_\theta(s), \log\sigma)$, both of shape (act_dim,) or (B, act_dim)."""
-        obs = _as_obs(obs, self.obs_dim, "DiagGaussianPolicy")
+        obs = observations(obs, self.obs_dim, "DiagGaussianPolicy")
         mean = self.mean_net(obs)
         if self.state_dependent_std:
             return mean, self.log_std_net(obs)                     # log σ_θ(s)
@@ -268,9 +231,7 @@ class DiagGaussianPolicy(nn.Module):
         (obs_dim,) and act (act_dim,) -> shape (). Differentiable in $\theta$.
         """
         mean, log_std = self.mean_and_log_std(obs)
-        act = torch.as_tensor(act, dtype=mean.dtype)
-        _check_act_batch(act.shape, mean.shape, "DiagGaussianPolicy.log_prob",
-                         (*mean.shape[:-1], self.obs_dim))
+        act = continuous_actions(act, mean, self.obs_dim, "DiagGaussianPolicy.log_prob")
         return diag_gaussian_log_prob(mean, log_std, act)
 
     @torch.no_grad()

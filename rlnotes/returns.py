@@ -1,4 +1,4 @@
-r"""Returns of one episode: the total discounted reward and the reward-to-go.
+r"""Returns and targets: every return and regression target of the book, in one module.
 
 For an episode with rewards $r_0, \dots, r_{T-1}$ and discount $\gamma \in [0, 1]$:
 
@@ -15,6 +15,18 @@ numbers without a Python loop (tested against each other). Rewards may be a nump
 torch tensor or a list, of shape (T,) — one episode; the output type follows the input.
 Returns are constants for the policy gradient (they are weights, not functions of $\theta$),
 so torch outputs carry no autograd graph.
+
+Bootstrapped targets replace the rest of the return by a learned value: the one-step TD target
+:func:`td_targets` $r_t + \gamma (1 - \text{terminated}_t) V(s_{t+1})$, the $n$-step returns of
+A2C/A3C (:func:`n_step_returns`) and GAE (:func:`gae`) over a rollout of $N$ environments, and
+the targets of the Q-learning family, where the value of the next state comes from target
+networks: DQN (:func:`dqn_targets`), Double DQN (:func:`double_dqn_targets`) and DDPG/TD3
+(:func:`ddpg_targets`). Only termination stops a bootstrap; a truncated step bootstraps from
+the true final observation {cite}`pardo2018timelimits`.
+
+The input checks live in ``rlnotes._checks``: the decorators ``checked_episode`` and
+``checked_rollout`` hand each function float64 numpy arrays and return its result in the
+input's type, so the body of each function is its equation.
 """
 from __future__ import annotations
 
@@ -23,61 +35,13 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["discounted_return", "reward_to_go", "discount_cumsum", "gae", "td_targets"]
+from ._checks import checked_episode, checked_rollout
+
+__all__ = ["discounted_return", "reward_to_go", "discount_cumsum", "td_targets", "n_step_returns",
+           "gae", "dqn_targets", "double_dqn_targets", "ddpg_targets"]
 
 
-def _episode_rewards(rewards, who):
-    """-> (float64 numpy array (T,), function turning a float64 (T,) array into the input's type)."""
-    if isinstance(rewards, torch.Tensor):
-        like = rewards
-        arr = rewards.detach().cpu().numpy().astype(np.float64)
-        dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
-
-        def back(out):
-            return torch.as_tensor(out, dtype=dtype, device=like.device)
-    else:
-        try:
-            arr = np.asarray(rewards)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{who} needs the rewards of one episode as a numpy array, torch "
-                             f"tensor or list of numbers; np.asarray failed with: {err}") from None
-        dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{who} needs numeric rewards; got an array of dtype {arr.dtype}."
-                             ) from None
-
-        def back(out):
-            return out.astype(dtype, copy=False)
-    if arr.ndim != 1:
-        raise ValueError(
-            f"{who} needs the rewards of one episode, shape (T,); got shape {arr.shape}. Call it "
-            "once per episode (episodes have different lengths, so a (T, n_envs) array from a "
-            "vector env mixes several of them); a (T, 1) array can be flattened with "
-            "rewards.reshape(-1).")
-    if arr.size == 0:
-        raise ValueError(f"{who} got an empty reward sequence; an episode has at least one step "
-                         "(T >= 1). Skip empty episodes, or check that the rollout records one "
-                         "reward per env.step.")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{who}: the rewards contain NaN or inf (first at t = "
-                         f"{int(np.flatnonzero(~np.isfinite(arr))[0])}); every reward must be a "
-                         "finite number. Check the environment or the wrapper that produced it.")
-    return arr, back
-
-
-def _check_gamma(gamma, who):
-    try:
-        gamma = float(gamma)
-    except (TypeError, ValueError):
-        raise ValueError(f"{who}: gamma must be a number in [0, 1]; got {gamma!r}.") from None
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"{who}: gamma must be a discount factor in [0, 1]; got {gamma}. "
-                         "Typical choices are 0.99, or 1 for the undiscounted return.")
-    return gamma
-
-
+@checked_episode
 def discounted_return(rewards, gamma):
     r"""The discounted return of one episode, $R(\tau) = \sum_{t=0}^{T-1} \gamma^t r_t$.
 
@@ -85,12 +49,11 @@ def discounted_return(rewards, gamma):
     rewards: shape (T,), T >= 1, numpy array, torch tensor or list; gamma in [0, 1].
     Returns a Python float.
     """
-    r, _ = _episode_rewards(rewards, "discounted_return")
-    gamma = _check_gamma(gamma, "discounted_return")
-    discounts = gamma ** np.arange(len(r))                        # γ^t, t = 0 .. T-1
-    return float(np.dot(discounts, r))                            # Σ_t γ^t r_t
+    discounts = gamma ** np.arange(len(rewards))                  # γ^t, t = 0 .. T-1
+    return float(np.dot(discounts, rewards))                      # Σ_t γ^t r_t
 
 
+@checked_episode
 def reward_to_go(rewards, gamma=1.0):
     r"""Return still ahead at each step: $\hat R_t = \sum_{t'=t}^{T-1} \gamma^{t'-t} r_{t'}$.
 
@@ -99,16 +62,15 @@ def reward_to_go(rewards, gamma=1.0):
     rewards: shape (T,), T >= 1, numpy array, torch tensor or list; gamma in [0, 1].
     Returns shape (T,), of the input's type (numpy for lists) and floating dtype.
     """
-    r, back = _episode_rewards(rewards, "reward_to_go")
-    gamma = _check_gamma(gamma, "reward_to_go")
-    out = np.zeros(len(r))
+    out = np.zeros(len(rewards))
     running = 0.0
-    for t in reversed(range(len(r))):
-        running = r[t] + gamma * running                          # R̂_t = r_t + γ R̂_{t+1}
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running                    # R̂_t = r_t + γ R̂_{t+1}
         out[t] = running
-    return back(out)
+    return out
 
 
+@checked_episode
 def discount_cumsum(rewards, gamma=1.0):
     r"""Same as :func:`reward_to_go`, $\hat R_t = \sum_{t' \ge t} \gamma^{t'-t} r_{t'}$, vectorised.
 
@@ -120,89 +82,27 @@ def discount_cumsum(rewards, gamma=1.0):
     rewards: shape (T,), T >= 1, numpy array, torch tensor or list; gamma in [0, 1].
     Returns shape (T,), of the input's type and floating dtype.
     """
-    r, back = _episode_rewards(rewards, "discount_cumsum")
-    gamma = _check_gamma(gamma, "discount_cumsum")
-    T = len(r)
+    T = len(rewards)
     if gamma == 0.0:
-        return back(r.copy())                                      # R̂_t = r_t
+        return rewards.copy()                                      # R̂_t = r_t
     if gamma == 1.0:
-        return back(np.cumsum(r[::-1])[::-1].copy())               # R̂_t = Σ_{t'≥t} r_t'
+        return np.cumsum(rewards[::-1])[::-1].copy()               # R̂_t = Σ_{t'≥t} r_t'
     chunk = max(1, int(-150 * math.log(10) / math.log(gamma)))    # γ^chunk ≥ 1e-150
     out = np.empty(T)
     carry = 0.0                                                    # R̂_b at the chunk's end b
     for a in range(((T - 1) // chunk) * chunk, -1, -chunk):        # chunks from the last one
         b = min(a + chunk, T)
         powers = gamma ** np.arange(b - a)                         # γ^(t − a), t = a .. b-1
-        suffix = np.cumsum((powers * r[a:b])[::-1])[::-1]          # Σ_{t'=t}^{b-1} γ^(t'−a) r_t'
+        suffix = np.cumsum((powers * rewards[a:b])[::-1])[::-1]    # Σ_{t'=t}^{b-1} γ^(t'−a) r_t'
         out[a:b] = suffix / powers + gamma * powers[::-1] * carry  # ... / γ^(t−a) + γ^(b−t) R̂_b
         carry = out[a]
-    return back(out)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
-# Bootstrapped targets: TD targets and generalised advantage estimation (chapter "PPO")
+# Bootstrapped targets of a rollout: TD targets, n-step returns, GAE
 # --------------------------------------------------------------------------------------------
-def _rollout_arrays(who, **arrays):
-    """Check (T,) / (T, N) arrays of one shape -> (dict of float64 numpy arrays, back-converter).
-
-    The output type follows the first torch tensor among the inputs (its floating dtype), else
-    numpy (the floating dtype of ``rewards`` or ``values``, float64 otherwise).
-    """
-    like = next((a for a in arrays.values() if isinstance(a, torch.Tensor)), None)
-    out, shapes = {}, {}
-    for name, a in arrays.items():
-        if isinstance(a, torch.Tensor):
-            a = a.detach().cpu().numpy()
-        try:
-            a = np.asarray(a)
-            if a.dtype == object:
-                raise TypeError
-            out[name] = a.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{who}: {name} must be a numeric numpy array, torch tensor or list; "
-                             f"got {type(arrays[name]).__name__}.") from None
-        shapes[name] = a.shape
-    first = next(iter(shapes.values()))
-    if any(s != first for s in shapes.values()) or len(first) not in (1, 2) or first[0] == 0:
-        raise ValueError(
-            f"{who} needs arrays of one shape, (T,) for one env or (T, N) for N envs stepped "
-            f"together (time first), T >= 1; got " + ", ".join(f"{k} {v}" for k, v in shapes.items())
-            + ". next_values[t] is V(s_{t+1}), the value of the observation that followed step t "
-            "(for a truncated step: of the true final observation, info['final_obs']).")
-    for name, a in out.items():
-        if not np.isfinite(a).all():
-            raise ValueError(
-                f"{who}: {name} contains NaN or inf (first at index "
-                f"{tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])}); check the environment "
-                f"(a reward or observation) or the value network (a diverging critic) that "
-                f"produced it.")
-    for name in ("terminated", "truncated"):
-        if name in out and not np.isin(out[name], (0.0, 1.0)).all():
-            raise ValueError(f"{who}: {name} must hold booleans (or 0/1); got other values.")
-    if like is not None:
-        dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
-
-        def back(x):
-            return torch.as_tensor(x, dtype=dtype, device=like.device)
-    else:
-        ref = next((np.asarray(arrays[k]) for k in ("values", "rewards") if k in arrays), None)
-        dtype = ref.dtype if ref is not None and np.issubdtype(ref.dtype, np.floating) else np.float64
-
-        def back(x):
-            return x.astype(dtype, copy=False)
-    return out, back
-
-
-def _check_unit(x, name, who):
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{who}: {name} must be a number in [0, 1]; got {x!r}.") from None
-    if not 0.0 <= x <= 1.0:
-        raise ValueError(f"{who}: {name} must be in [0, 1]; got {x}.")
-    return x
-
-
+@checked_rollout
 def td_targets(rewards, next_values, terminated, gamma=0.99):
     r"""One-step TD targets $y_t = r_t + \gamma\,(1 - \text{terminated}_t)\, V(s_{t+1})$.
 
@@ -214,12 +114,41 @@ def td_targets(rewards, next_values, terminated, gamma=0.99):
     ``next_values[t]`` $= V(s_{t+1})$. gamma in [0, 1]. Returns the same shape; a torch tensor
     (without graph) if any input is one, else numpy.
     """
-    a, back = _rollout_arrays("td_targets", rewards=rewards, next_values=next_values,
-                              terminated=terminated)
-    gamma = _check_unit(gamma, "gamma", "td_targets")
-    return back(a["rewards"] + gamma * (1.0 - a["terminated"]) * a["next_values"])  # r + γ(1−term)V(s')
+    return rewards + gamma * (1.0 - terminated) * next_values     # r + γ(1−term) V(s')
 
 
+@checked_rollout
+def n_step_returns(rewards, next_values, terminated, truncated, gamma=0.99):
+    r"""$n$-step returns to the end of a rollout, bootstrapped from the critic.
+
+    $$\hat G_t = r_t + \gamma\,(1 - \text{terminated}_t)\,
+      \begin{cases} V(s_{t+1}) & \text{if } t = T-1 \text{ or truncated}_t\\
+                    \hat G_{t+1} & \text{otherwise,}\end{cases}$$
+
+    so a step $n$ steps before the end of the rollout gets
+    $\sum_{k<n} \gamma^k r_{t+k} + \gamma^n V(s_{t+n})$: the last step gets the one-step TD
+    target, the first one the longest return. A termination stops the sum with $V = 0$; a
+    truncation (time limit) stops it too, but keeps $\gamma V(s_{t+1})$ of the true final
+    observation. Equal to GAE with $\lambda = 1$ plus $V(s_t)$ (tested). Derived in
+    {ref}`ch-actor-critic`.
+
+    rewards, next_values, terminated, truncated: (T,) or (T, N) (time first), numpy arrays or
+    torch tensors (or lists); ``next_values[t]`` $= V(s_{t+1})$. gamma in [0, 1]. Returns the
+    same shape: a torch tensor (no graph) if any input is one, else numpy (float64 unless the
+    rewards are another floating type). A plain backward loop over $t$, vectorised over the N
+    copies.
+    """
+    out = np.zeros_like(rewards)
+    running = next_values[-1]                              # bootstrap V(s_T) after the last row
+    for t in reversed(range(len(rewards))):
+        if t < len(rewards) - 1:
+            running = np.where(truncated[t] > 0, next_values[t], running)  # truncated: V(final obs)
+        running = rewards[t] + gamma * (1.0 - terminated[t]) * running     # Ĝ_t = r_t + γ(1−term)·(...)
+        out[t] = running
+    return out
+
+
+@checked_rollout
 def gae(rewards, values, next_values, terminated, truncated, gamma=0.99, lam=0.95):
     r"""Generalised advantage estimates $\hat A_t$ {cite}`schulman2016gae`.
 
@@ -249,17 +178,75 @@ def gae(rewards, values, next_values, terminated, truncated, gamma=0.99, lam=0.9
     loss are $\hat A_t + V(s_t)$ (the λ-return).
     This is a plain backward loop over $t$, vectorised over the N envs.
     """
-    a, back = _rollout_arrays("gae", rewards=rewards, values=values, next_values=next_values,
-                              terminated=terminated, truncated=truncated)
-    gamma = _check_unit(gamma, "gamma", "gae")
-    lam = _check_unit(lam, "lam", "gae")
-    r, v, v_next = a["rewards"], a["values"], a["next_values"]
-    term = a["terminated"]
-    done = np.maximum(term, a["truncated"])                        # terminated or truncated
-    delta = r + gamma * (1.0 - term) * v_next - v                  # δ_t = r_t + γ(1−term_t)V(s_{t+1}) − V(s_t)
+    done = np.maximum(terminated, truncated)                       # terminated or truncated
+    delta = rewards + gamma * (1.0 - terminated) * next_values - values  # δ_t = r_t + γ(1−term_t)V(s_{t+1}) − V(s_t)
     adv = np.zeros_like(delta)
     running = np.zeros_like(delta[0])                              # Â_{t+1}, 0 after the last row
     for t in reversed(range(len(delta))):
         running = delta[t] + gamma * lam * (1.0 - done[t]) * running   # Â_t = δ_t + γλ(1−done_t)Â_{t+1}
         adv[t] = running
-    return back(adv)
+    return adv
+
+
+# --------------------------------------------------------------------------------------------
+# Targets of the Q-learning family: the next state's value from target networks
+# --------------------------------------------------------------------------------------------
+def dqn_targets(target_net, rewards, next_obs, terminated, gamma):
+    r"""The regression targets of DQN {cite}`mnih2015`, no gradient:
+    $y = r + \gamma (1 - \text{terminated}) \max_{a'} Q_{\theta^-}(s', a')$.
+
+    The TD target of :func:`td_targets` with the next state's value
+    $\max_{a'} Q_{\theta^-}(s', a')$ of the target network. Derived in {ref}`ch-dqn`.
+
+    target_net: $Q_{\theta^-}$, observations (B, obs_dim) -> values (B, A).
+    rewards, terminated: float tensors (B,) (terminated 1.0 / 0.0 — *not* "done": a truncated
+    transition bootstraps); next_obs: (B, obs_dim), the true next observation.
+    Returns a float tensor (B,).
+    """
+    with torch.no_grad():
+        v_next = target_net(next_obs).max(-1).values                      # max_a' Q_θ⁻(s', a')
+        return rewards + gamma * (1.0 - terminated) * v_next               # r + γ(1 − term) v'
+
+
+def double_dqn_targets(q_net, target_net, rewards, next_obs, terminated, gamma):
+    r"""The regression targets of Double DQN {cite}`vanhasselt2016`, no gradient:
+    $y = r + \gamma (1 - \text{terminated})\,
+    Q_{\theta^-}\big(s', \arg\max_{a'} Q_\theta(s', a')\big)$.
+
+    The online network $Q_\theta$ chooses the next action, the target network $Q_{\theta^-}$
+    evaluates it: the max of :func:`dqn_targets` picks the action whose noisy estimate happens
+    to be largest and so overestimates. Derived in {ref}`ch-dqn`.
+
+    q_net, target_net: $Q_\theta$ and $Q_{\theta^-}$, observations (B, obs_dim) -> (B, A).
+    rewards, terminated, next_obs: as for :func:`dqn_targets`. Returns a float tensor (B,).
+    """
+    with torch.no_grad():
+        a_star = q_net(next_obs).argmax(-1, keepdim=True)                  # argmax_a' Q_θ(s', a')
+        v_next = target_net(next_obs).gather(-1, a_star).squeeze(-1)       # Q_θ⁻(s', a*)
+        return rewards + gamma * (1.0 - terminated) * v_next               # r + γ(1 − term) v'
+
+
+def ddpg_targets(actor_targ, critic_targ, rewards, next_obs, terminated, gamma,
+                 target_noise=0.0, target_noise_clip=0.5, generator=None):
+    r"""The regression targets of DDPG's critic {cite}`lillicrap2016ddpg` (and TD3's), no gradient.
+
+    DDPG: $y = r + \gamma (1 - \text{terminated})\, Q_{\phi'}(s', \mu_{\theta'}(s'))$.
+    TD3 {cite}`fujimoto2018td3`: $y = r + \gamma (1 - \text{terminated}) \min_{j} Q_{\phi'_j}(s', a')$
+    over the target critics, with
+    $a' = \text{clip}(\mu_{\theta'}(s') + \text{clip}(\epsilon, -c, c), -1, 1)$,
+    $\epsilon \sim \mathcal N(0, \tilde\sigma^2)$ if ``target_noise`` $= \tilde\sigma > 0$.
+    With one critic the min is that critic itself. Derived in {ref}`ch-ddpg`.
+
+    actor_targ: $\mu_{\theta'}$, (B, obs_dim) -> actions (B, d) in [-1, 1];
+    critic_targ: $Q_{\phi'}$, (obs (B, obs_dim), actions (B, d)) -> (n_critics, B).
+    rewards, terminated: float tensors (B,) (terminated 1.0/0.0 — not "done": a truncated
+    transition bootstraps); next_obs: (B, obs_dim). generator: a ``torch.Generator`` for the
+    smoothing noise (None: torch's global one). Returns (B,).
+    """
+    with torch.no_grad():
+        a_next = actor_targ(next_obs)                                        # μ_θ'(s')
+        if target_noise > 0:
+            eps = torch.randn(a_next.shape, generator=generator) * target_noise
+            a_next = (a_next + eps.clamp(-target_noise_clip, target_noise_clip)).clamp(-1.0, 1.0)
+        q_next = critic_targ(next_obs, a_next).min(dim=0).values            # min_j Q_φ'_j(s', a')
+        return rewards + gamma * (1.0 - terminated) * q_next                # r + γ(1 − term) Q'

@@ -1,4 +1,6 @@
-"""rlnotes.algos.a2c: n-step targets, the loss, truncation bootstrapping, determinism, errors.
+"""rlnotes.algos.a2c: the loss, truncation bootstrapping, determinism, errors.
+
+(The n-step targets, rlnotes.returns.n_step_returns, are tested in tests/test_returns.py.)
 
 Losses are checked against independent references (plain loops over the batch, torch.distributions
 and explicit formulas); the full performance bar (CartPole-v1 greedy return >= 475 on 4 of 5
@@ -14,63 +16,6 @@ import pytest
 import torch
 
 from rlnotes.algos import TrainResult, a2c
-from rlnotes.returns import gae
-
-
-def plain_n_step(rewards, next_values, terminated, truncated, gamma):
-    """Per-step reference: walk forward from t until an episode end or the rollout's end."""
-    T = len(rewards)
-    out = np.zeros(T)
-    for t in range(T):
-        g, discount, k = 0.0, 1.0, t
-        while True:
-            g += discount * rewards[k]
-            discount *= gamma
-            if terminated[k]:
-                break                                   # terminal: V = 0
-            if truncated[k] or k == T - 1:
-                g += discount * next_values[k]          # bootstrap V(s_{k+1})
-                break
-            k += 1
-        out[t] = g
-    return out
-
-
-def test_n_step_returns_against_a_forward_loop():
-    rng = np.random.default_rng(0)
-    T, N = 9, 3
-    r = rng.normal(size=(T, N))
-    v_next = rng.normal(size=(T, N))
-    term = rng.random((T, N)) < 0.2
-    trunc = (rng.random((T, N)) < 0.2) & ~term
-    got = a2c.n_step_returns(r, v_next, term, trunc, 0.9)
-    for i in range(N):
-        np.testing.assert_allclose(got[:, i], plain_n_step(r[:, i], v_next[:, i], term[:, i],
-                                                           trunc[:, i], 0.9), rtol=1e-12)
-    # closed form without episode ends: Σ_k γ^k r_{t+k} + γ^(T−t) V(s_T)
-    none = np.zeros(T, bool)
-    g = a2c.n_step_returns(r[:, 0], v_next[:, 0], none, none, 0.9)
-    for t in range(T):
-        ref = sum(0.9 ** k * r[t + k, 0] for k in range(T - t)) + 0.9 ** (T - t) * v_next[-1, 0]
-        assert g[t] == pytest.approx(ref, rel=1e-12)
-    # = GAE(λ=1) + V(s_t) when the arrays are consistent: V(s_{t+1}) = values[t+1] inside episodes
-    values = rng.normal(size=(T, N))
-    inside = ~(term | trunc)[:-1]
-    v_next[:-1][inside] = values[1:][inside]
-    got = a2c.n_step_returns(r, v_next, term, trunc, 0.9)
-    np.testing.assert_allclose(got, gae(r, values, v_next, term, trunc, 0.9, 1.0) + values,
-                               rtol=1e-10, atol=1e-12)
-
-
-def test_truncation_bootstraps_and_termination_does_not():
-    r, v_next = np.ones(3), np.array([10.0, 20.0, 30.0])
-    g_trunc = a2c.n_step_returns(r, v_next, [False, False, False], [False, True, False], 0.5)
-    g_term = a2c.n_step_returns(r, v_next, [False, True, False], [False, False, False], 0.5)
-    assert g_trunc[1] == 1 + 0.5 * 20 and g_trunc[0] == 1 + 0.5 * g_trunc[1]
-    assert g_term[1] == 1.0 and g_term[0] == 1.5
-    assert g_trunc[2] == g_term[2] == 1 + 0.5 * 30             # rollout end: bootstrap V(s_T)
-    with pytest.raises(ValueError, match="one shape"):
-        a2c.n_step_returns(np.ones(3), np.ones(4), np.zeros(3), np.zeros(3))
 
 
 def test_a2c_loss_against_plain_loop_and_torch_distributions():
@@ -185,19 +130,8 @@ def test_cartpole_learns_quickly():
     assert result.returns[-20:].mean() > 150, result.returns[-20:]
 
 
-def test_bad_config_and_input():
-    with pytest.raises(ValueError, match="gamma"):
-        a2c.Config(gamma=1.5)
-    with pytest.raises(ValueError, match="n_steps"):
-        a2c.Config(n_steps=0)
-    with pytest.raises(ValueError, match="optimizer"):
-        a2c.Config(optimizer="sgd")
-    with pytest.raises(ValueError, match="vf_coef"):
-        a2c.Config(vf_coef=-1)
-    with pytest.raises(ValueError, match="max_grad_norm"):
-        a2c.Config(max_grad_norm=0)
-    with pytest.raises(ValueError, match="hidden_sizes"):
-        a2c.Config(hidden_sizes=())
+def test_bad_input():
+    """(Bad Config values and budgets: tests/test_config.py.)"""
     with pytest.raises(TypeError, match="Config"):
         a2c.train("CartPole-v1", config={"lr": 1e-3})
     with pytest.raises(ValueError, match="Discrete action spaces only.*ppo"):

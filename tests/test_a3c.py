@@ -124,17 +124,8 @@ def test_keyboard_interrupt_stops_every_worker(tmp_path):
     assert alive == [], f"orphaned worker processes: {alive}"
 
 
-def test_bad_config_and_input():
-    with pytest.raises(ValueError, match="n_workers"):
-        a3c.Config(n_workers=0)
-    with pytest.raises(ValueError, match="envs_per_worker"):
-        a3c.Config(envs_per_worker=1.5)
-    with pytest.raises(ValueError, match="lam"):
-        a3c.Config(lam=2.0)
-    with pytest.raises(ValueError, match="rmsprop_alpha"):
-        a3c.Config(rmsprop_alpha=1.0)
-    with pytest.raises(ValueError, match="lr"):
-        a3c.Config(lr=0.0)
+def test_bad_input():
+    """(Bad Config values and budgets: tests/test_config.py.)"""
     with pytest.raises(TypeError, match="Config"):
         a3c.train("CartPole-v1", config=a2c.Config())
     with pytest.raises(ValueError, match="Discrete action spaces only"):

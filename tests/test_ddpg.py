@@ -1,8 +1,10 @@
 """rlnotes.algos.ddpg against independent references: plain loops, closed forms, finite
-differences, and the statistics of the Ornstein-Uhlenbeck process."""
+differences, and the statistics of the Ornstein-Uhlenbeck process.
+
+(The critic's targets, rlnotes.returns.ddpg_targets, are tested in tests/test_returns.py; the
+target networks' update, rlnotes.policies.polyak_update, in tests/test_policies.py.)"""
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -38,40 +40,7 @@ def _q_single(net, s, a):
     return float(x[0].detach())
 
 
-# ------------------------------------------------------------------------ critic targets
-def test_ddpg_critic_target_matches_a_plain_loop():
-    actor, critic = _nets()
-    _, _, rew, nxt, term = _batch()
-    gamma = 0.9
-    y = ddpg.critic_target(actor, critic, rew, nxt, term, gamma)
-    for i in range(len(rew)):
-        a_next = torch.tanh(actor.net(nxt[i])).detach()                        # μ'(s')
-        bootstrap = 0.0 if term[i] else gamma * _q_single(critic.nets[0], nxt[i], a_next)
-        assert float(y[i]) == pytest.approx(float(rew[i]) + bootstrap, abs=1e-5)
-    assert not y.requires_grad
-    assert torch.allclose(y[term == 1], rew[term == 1])                 # terminal: y = r
-
-
-def test_td3_target_clip_and_min_match_a_plain_reference():
-    actor, critic = _nets(n_critics=2)
-    _, _, rew, nxt, term = _batch(B=40)
-    gamma, sigma, c = 0.99, 0.8, 0.3                                  # σ > c: the clip is active
-    y = ddpg.critic_target(actor, critic, rew, nxt, term, gamma, target_noise=sigma,
-                           target_noise_clip=c, generator=torch.Generator().manual_seed(5))
-    eps = torch.randn((40, 2), generator=torch.Generator().manual_seed(5)) * sigma   # same draws
-    assert (eps.abs() > c).any() and (eps.abs() < c).any()
-    used_min_of_two = False
-    for i in range(40):
-        a = torch.tanh(actor.net(nxt[i])).detach()
-        a = torch.tensor([min(1.0, max(-1.0, float(a[j]) + min(c, max(-c, float(eps[i, j])))))
-                          for j in range(2)])
-        q1, q2 = (_q_single(critic.nets[k], nxt[i], a) for k in range(2))
-        used_min_of_two |= q2 < q1
-        ref = float(rew[i]) + (0.0 if term[i] else gamma * min(q1, q2))
-        assert float(y[i]) == pytest.approx(ref, abs=1e-5)
-    assert used_min_of_two                                     # the second critic mattered
-
-
+# ------------------------------------------------------------------------ critic loss
 def test_critic_loss_is_the_mean_squared_error_summed_over_critics():
     _, critic = _nets(n_critics=2)
     obs, act, rew, _, _ = _batch()
@@ -79,21 +48,6 @@ def test_critic_loss_is_the_mean_squared_error_summed_over_critics():
     ref = sum(np.mean([(_q_single(net, obs[i], act[i]) - float(rew[i])) ** 2 for i in range(len(rew))])
               for net in critic.nets)
     assert float(loss.detach()) == pytest.approx(ref, rel=1e-5)
-
-
-# ------------------------------------------------------------------------ Polyak averaging
-def test_polyak_update_matches_the_closed_form():
-    _, source = _nets(seed=0)
-    _, target = _nets(seed=1)
-    start = [p.detach().clone() for p in target.parameters()]
-    tau, k = 0.1, 7
-    for _ in range(k):
-        ddpg.polyak_update(target, source, tau)
-    # k updates towards a fixed source: φ'_k = φ + (1 − τ)^k (φ'_0 − φ)
-    for p0, p, q in zip(start, source.parameters(), target.parameters()):
-        assert torch.allclose(q, p + (1 - tau) ** k * (p0 - p), atol=1e-6)
-    ddpg.polyak_update(target, source, 1.0)                        # τ = 1: a copy
-    assert all(torch.equal(p, q) for p, q in zip(source.parameters(), target.parameters()))
 
 
 # ------------------------------------------------------------------------ actor gradient
@@ -209,15 +163,3 @@ def test_bad_inputs_have_clear_messages():
         ddpg.train("CartPole-v1", progress=False)
     with pytest.raises(TypeError, match="ddpg.Config"):
         ddpg.train("Pendulum-v1", config={"lr": 1e-3}, progress=False)
-    with pytest.raises(ValueError, match="learning_starts"):
-        ddpg.Config(batch_size=256, learning_starts=10)
-    with pytest.raises(ValueError, match="tau"):
-        ddpg.Config(tau=0.0)
-    with pytest.raises(ValueError, match="'gaussian' or 'ou'"):
-        ddpg.Config(noise="uniform")
-    with pytest.raises(ValueError, match="actor_lr"):
-        ddpg.Config(actor_lr=-1.0)
-    with pytest.raises(ValueError, match="gamma"):
-        ddpg.Config(gamma=1.5)
-    with pytest.raises(ValueError, match="total_steps"):
-        ddpg.train("Pendulum-v1", total_steps=0, progress=False)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlnotes.algos import a2c
+from rlnotes.returns import n_step_returns
 from rlnotes.exercises import actor_critic as ex
 from tests.chapter_cells import run_checker as _run
 
@@ -37,8 +37,8 @@ EXERCISES = [
 
 
 def test_other_correct_answers_pass(capsys):
-    assert _run(ex.check_n_step_targets, a2c.n_step_returns, capsys).passed
-    assert _run(ex.check_n_step_targets, lambda *a: torch.as_tensor(a2c.n_step_returns(*a)),
+    assert _run(ex.check_n_step_targets, n_step_returns, capsys).passed
+    assert _run(ex.check_n_step_targets, lambda *a: torch.as_tensor(n_step_returns(*a)),
                 capsys).passed
     assert _run(ex.check_entropy_bonus,
                 lambda lg: torch.distributions.Categorical(logits=lg).entropy().mean(), capsys).passed
@@ -48,7 +48,7 @@ def test_other_correct_answers_pass(capsys):
 
 def test_the_references_agree_with_the_library():
     for _, r, v, te, tr, g in ex._nstep_cases():
-        assert np.allclose(ex._targets(r, v, te, tr, g), a2c.n_step_returns(r, v, te, tr, g))
+        assert np.allclose(ex._targets(r, v, te, tr, g), n_step_returns(r, v, te, tr, g))
         assert te.any() or tr.any()
     for _, logits in ex._entropy_cases():
         ref = torch.distributions.Categorical(logits=torch.tensor(logits)).entropy().numpy()
@@ -137,7 +137,7 @@ MISTAKES = [
 
 
 def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
-    verdict = _run(ex.check_n_step_targets, lambda *a: a2c.n_step_returns(*a) + 0.5, capsys)
+    verdict = _run(ex.check_n_step_targets, lambda *a: n_step_returns(*a) + 0.5, capsys)
     assert verdict.status == "fail" and re.search(r"expected -?[\d.]+, got -?[\d.]+", verdict.message)
 
 

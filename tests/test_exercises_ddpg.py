@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from rlnotes.algos import ddpg
+from rlnotes.policies import polyak_update
+from rlnotes.returns import ddpg_targets
 from rlnotes.exercises import ddpg as ex
 from tests.chapter_cells import run_checker as _run
 
@@ -45,7 +46,7 @@ def test_other_correct_answers_pass(capsys):
         t, s = torch.nn.Linear(1, 1), torch.nn.Linear(1, 1)
         t.weight, s.weight = (torch.nn.Parameter(torch.as_tensor(x, dtype=torch.float64))
                               for x in (target, source))
-        ddpg.polyak_update(t, s, tau)
+        polyak_update(t, s, tau)
         return t.weight.detach()
     assert _run(ex.check_polyak, lib_polyak, capsys).passed
 
@@ -60,7 +61,7 @@ def test_other_correct_answers_pass(capsys):
     assert _run(ex.check_ddpg_targets, lambda r, nq, te, tr, g: [
         r[i] if te[i] else r[i] + g * nq[i] for i in range(len(r))], capsys).passed
 
-    # (c) the library's critic_target with stand-in networks: μ' returns mu_next, the critics
+    # (c) the library's ddpg_targets with stand-in networks: μ' returns mu_next, the critics
     # are the given functions, and the generator replays eps (target_noise = 1)
     def lib_td3(r, mu, eps, c, q1, q2, te, g):
         class Mu(torch.nn.Module):
@@ -71,10 +72,10 @@ def test_other_correct_answers_pass(capsys):
             def forward(self, idx, a):
                 return torch.stack([torch.as_tensor(q1(a.numpy())), torch.as_tensor(q2(a.numpy()))])
 
-        real_randn = torch.randn                    # critic_target draws eps with torch.randn
+        real_randn = torch.randn                    # ddpg_targets draws eps with torch.randn
         try:
             torch.randn = lambda shape, generator=None: torch.as_tensor(eps)
-            return ddpg.critic_target(Mu(), Q(), torch.as_tensor(r), torch.arange(len(r)),
+            return ddpg_targets(Mu(), Q(), torch.as_tensor(r), torch.arange(len(r)),
                                       torch.as_tensor(te, dtype=torch.float64), g,
                                       target_noise=1.0, target_noise_clip=c)
         finally:

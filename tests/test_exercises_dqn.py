@@ -43,13 +43,13 @@ EXERCISES = [
 # -------------------------------------------------------------- 1. the solutions pass
 def _lookup_net(table):
     """A 'network' that maps a tensor of row indices to the rows of ``table``: lets the library's
-    td_target run on given Q-values."""
+    target functions of rlnotes.returns run on given Q-values."""
     table = torch.as_tensor(np.asarray(table), dtype=torch.float64)
     return lambda idx: table[idx.long()]
 
 
 def test_other_correct_answers_pass(capsys):
-    from rlnotes.algos.dqn import td_target
+    from rlnotes.returns import dqn_targets, double_dqn_targets
 
     # (a) in-place-free variants; torch scalar output
     def q_vectorised(Q, s, a, r, s2, a2, term, alpha, gamma):
@@ -58,10 +58,10 @@ def test_other_correct_answers_pass(capsys):
     assert _run(ex.check_q_learning_update, lambda Q, s, a, r, s2, a2, t, al, g: torch.tensor(
         q_vectorised(Q, s, a, r, s2, a2, t, al, g)), capsys).passed
 
-    # (b) the library's td_target, fed the given values through a lookup "network"; torch code
+    # (b) the library's dqn_targets, fed the given values through a lookup "network"; torch code
     def lib_targets(r, next_q, term, trunc, gamma):
         idx = torch.arange(len(r))
-        return td_target(_lookup_net(next_q), torch.as_tensor(r), idx,
+        return dqn_targets(_lookup_net(next_q), torch.as_tensor(r), idx,
                          torch.as_tensor(term, dtype=torch.float64), gamma)
     assert _run(ex.check_dqn_targets, lib_targets, capsys).passed
     assert _run(ex.check_dqn_targets, lambda r, nq, te, tr, g: torch.as_tensor(r) + g * (
@@ -72,9 +72,8 @@ def test_other_correct_answers_pass(capsys):
     # (c) the library's Double DQN branch; take_along_axis
     def lib_double(r, online, target, term, gamma):
         idx = torch.arange(len(r))
-        return td_target(_lookup_net(target), torch.as_tensor(r), idx,
-                         torch.as_tensor(term, dtype=torch.float64), gamma,
-                         double_dqn=True, q_net=_lookup_net(online))
+        return double_dqn_targets(_lookup_net(online), _lookup_net(target), torch.as_tensor(r),
+                                  idx, torch.as_tensor(term, dtype=torch.float64), gamma)
     assert _run(ex.check_double_dqn_targets, lib_double, capsys).passed
     assert _run(ex.check_double_dqn_targets, lambda r, on, ta, te, g: r + g * (1 - te) * np.take_along_axis(
         ta, on.argmax(1)[:, None], axis=1)[:, 0], capsys).passed
@@ -197,17 +196,17 @@ def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
 # ------------------------------------------------- 4. crashes and wrong arguments never raise
 # ------------------------------------------------------------- 5. the checkers can fail
 def test_the_references_agree_with_the_library():
-    """The checkers' plain-loop references against rlnotes.tabular / rlnotes.algos.dqn."""
-    from rlnotes.algos.dqn import td_target
+    """The checkers' plain-loop references against rlnotes.tabular / rlnotes.returns."""
+    from rlnotes.returns import dqn_targets, double_dqn_targets
 
     for _, r, nq, te, tr, g in ex._dqn_cases():
-        lib = td_target(_lookup_net(nq), torch.as_tensor(r), torch.arange(len(r)),
-                        torch.as_tensor(te, dtype=torch.float64), g).numpy()
+        lib = dqn_targets(_lookup_net(nq), torch.as_tensor(r), torch.arange(len(r)),
+                          torch.as_tensor(te, dtype=torch.float64), g).numpy()
         assert np.allclose(ex._dqn_target(r, nq, te, g), lib)
     for _, r, on, ta, te, g in ex._double_cases():
-        lib = td_target(_lookup_net(ta), torch.as_tensor(r), torch.arange(len(r)),
-                        torch.as_tensor(te, dtype=torch.float64), g, double_dqn=True,
-                        q_net=_lookup_net(on)).numpy()
+        lib = double_dqn_targets(_lookup_net(on), _lookup_net(ta), torch.as_tensor(r),
+                                 torch.arange(len(r)), torch.as_tensor(te, dtype=torch.float64),
+                                 g).numpy()
         assert np.allclose(ex._double_target(r, on, ta, te, g), lib)
         # the cases are built so that the networks disagree: the mistakes are distinguishable
         assert (on.argmax(1) != ta.argmax(1)).sum() >= 2

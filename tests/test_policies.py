@@ -4,7 +4,8 @@
 * the closed-form score of a Gaussian, d log π / dμ = (a − μ)/σ² and d log π / d log σ = z² − 1;
 * sampling: empirical means, standard deviations and action frequencies within 4 standard
   errors of the exact values (fixed seeds);
-* gymnasium's CartPole-v1 and Pendulum-v1 spaces for make_policy; every ValueError names a fix.
+* gymnasium's CartPole-v1 and Pendulum-v1 spaces for make_policy; every ValueError names a fix;
+* the Polyak update against its closed form after k steps, and τ = 1 as an exact copy.
 """
 import gymnasium as gym
 import numpy as np
@@ -15,7 +16,7 @@ from torch import nn
 from torch.distributions import Categorical, Normal
 
 from rlnotes.policies import (CategoricalPolicy, DiagGaussianPolicy, diag_gaussian_log_prob,
-                              make_policy, mlp)
+                              make_policy, mlp, polyak_update)
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")
@@ -56,6 +57,36 @@ def test_mlp_computes_the_composition():
 def test_mlp_rejects_bad_sizes(sizes):
     with pytest.raises(ValueError, match=r"sizes = \[in, h1, \.\.\., out\]"):
         mlp(sizes)
+
+
+# --------------------------------------------------------------------------------------------
+# polyak_update
+# --------------------------------------------------------------------------------------------
+def test_polyak_update_matches_the_closed_form():
+    source = randomise(mlp([3, 16, 16, 2], activation=nn.ReLU), 0)
+    target = randomise(mlp([3, 16, 16, 2], activation=nn.ReLU), 1)
+    start = [p.detach().clone() for p in target.parameters()]
+    polyak_update(target, source, 0.25)                           # one step: τφ + (1 − τ)φ'
+    for p0, p, q in zip(start, source.parameters(), target.parameters()):
+        torch.testing.assert_close(q, 0.25 * p + 0.75 * p0)
+        assert not q.requires_grad or q.grad is None
+    tau, k = 0.1, 7
+    for _ in range(k):
+        polyak_update(target, source, tau)
+    # k + 1 updates towards a fixed source: φ'_k = φ + (1 − τ)^k · 0.75 (φ'_0 − φ)
+    for p0, p, q in zip(start, source.parameters(), target.parameters()):
+        assert torch.allclose(q, p + (1 - tau) ** k * 0.75 * (p0 - p), atol=1e-6)
+    assert all(not torch.equal(p, q) for p, q in zip(source.parameters(), target.parameters()))
+    polyak_update(target, source, 1.0)                            # τ = 1: an exact copy
+    assert all(torch.equal(p, q) for p, q in zip(source.parameters(), target.parameters()))
+
+
+def test_polyak_update_rejects_another_architecture_and_bad_tau():
+    net = mlp([3, 8, 2])
+    with pytest.raises(ValueError, match=r"architecture of its source.*copy\.deepcopy\(source\)"):
+        polyak_update(mlp([3, 16, 2]), net, 0.5)
+    with pytest.raises(ValueError, match=r"tau must be in \[0, 1\]"):
+        polyak_update(mlp([3, 8, 2]), net, 5.0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -121,25 +121,8 @@ def test_nan_rewards_raise_a_clear_error():
                         total_steps=16, progress=False)
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(baseline="average"), "baseline"),
-    (dict(gamma=1.5), "gamma"),
-    (dict(lr=0.0), "learning rate"),
-    (dict(value_lr=-1e-3), "learning rate"),
-    (dict(n_envs=0), "n_envs"),
-    (dict(batch_steps=2.5), "batch_steps"),
-    (dict(value_iters=0), "value_iters"),
-    (dict(value_batch_size=0), "value_batch_size"),
-    (dict(max_grad_norm=0.0), "max_grad_norm"),
-])
-def test_bad_config_values_raise(kw, match):
-    with pytest.raises(ValueError, match=match):
-        reinforce.Config(**kw)
-
-
 def test_bad_train_arguments_raise():
-    with pytest.raises(ValueError, match="total_steps"):
-        reinforce.train("CartPole-v1", total_steps=0, progress=False)
+    """(Bad Config values and budgets: tests/test_config.py.)"""
     with pytest.raises(TypeError, match="Config"):
         reinforce.train("CartPole-v1", config={"lr": 0.01}, progress=False)
     with pytest.raises(ValueError, match="CartPole-v1"):

@@ -4,13 +4,19 @@
 * the closed form of a geometric series for constant rewards, r (1 − γ^T) / (1 − γ);
 * the vectorised discount_cumsum against the plain reward_to_go loop, including long
   episodes where γ^T underflows;
-* input types (numpy / torch / list in, same type out) and every ValueError.
+* input types (numpy / torch / list in, same type out) and every ValueError;
+* n-step returns against a forward loop per step and a closed form, and GAE(λ=1) + V;
+* the DQN and Double DQN targets against hand formulas on tabulated Q-functions, the DDPG/TD3
+  targets against a plain loop over the batch (GAE and TD targets: tests/test_gae.py).
 """
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from rlnotes.returns import discount_cumsum, discounted_return, reward_to_go
+from rlnotes.algos import ddpg
+from rlnotes.returns import (ddpg_targets, discount_cumsum, discounted_return, double_dqn_targets,
+                             dqn_targets, gae, n_step_returns, reward_to_go)
 
 RTG = [reward_to_go, discount_cumsum]
 
@@ -101,3 +107,182 @@ def test_bad_input_raises_clear_errors(fn):
         fn([1.0, 2.0], "high")
     with pytest.raises(ValueError, match=r"numeric rewards"):
         fn(np.array(["a", "b"]), 0.9)
+
+
+# --------------------------------------------------------------------------------------------
+# n-step returns (A2C, A3C)
+# --------------------------------------------------------------------------------------------
+def plain_n_step(rewards, next_values, terminated, truncated, gamma):
+    """Per-step reference: walk forward from t until an episode end or the rollout's end."""
+    T = len(rewards)
+    out = np.zeros(T)
+    for t in range(T):
+        g, discount, k = 0.0, 1.0, t
+        while True:
+            g += discount * rewards[k]
+            discount *= gamma
+            if terminated[k]:
+                break                                   # terminal: V = 0
+            if truncated[k] or k == T - 1:
+                g += discount * next_values[k]          # bootstrap V(s_{k+1})
+                break
+            k += 1
+        out[t] = g
+    return out
+
+
+def test_n_step_returns_against_a_forward_loop():
+    rng = np.random.default_rng(0)
+    T, N = 9, 3
+    r = rng.normal(size=(T, N))
+    v_next = rng.normal(size=(T, N))
+    term = rng.random((T, N)) < 0.2
+    trunc = (rng.random((T, N)) < 0.2) & ~term
+    got = n_step_returns(r, v_next, term, trunc, 0.9)
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64 and got.shape == (T, N)
+    for i in range(N):
+        np.testing.assert_allclose(got[:, i], plain_n_step(r[:, i], v_next[:, i], term[:, i],
+                                                           trunc[:, i], 0.9), rtol=1e-12)
+    # closed form without episode ends: Σ_k γ^k r_{t+k} + γ^(T−t) V(s_T)
+    none = np.zeros(T, bool)
+    g = n_step_returns(r[:, 0], v_next[:, 0], none, none, 0.9)
+    for t in range(T):
+        ref = sum(0.9 ** k * r[t + k, 0] for k in range(T - t)) + 0.9 ** (T - t) * v_next[-1, 0]
+        assert g[t] == pytest.approx(ref, rel=1e-12)
+    # = GAE(λ=1) + V(s_t) when the arrays are consistent: V(s_{t+1}) = values[t+1] inside episodes
+    values = rng.normal(size=(T, N))
+    inside = ~(term | trunc)[:-1]
+    v_next[:-1][inside] = values[1:][inside]
+    got = n_step_returns(r, v_next, term, trunc, 0.9)
+    np.testing.assert_allclose(got, gae(r, values, v_next, term, trunc, 0.9, 1.0) + values,
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_n_step_truncation_bootstraps_and_termination_does_not():
+    r, v_next = np.ones(3), np.array([10.0, 20.0, 30.0])
+    g_trunc = n_step_returns(r, v_next, [False, False, False], [False, True, False], 0.5)
+    g_term = n_step_returns(r, v_next, [False, True, False], [False, False, False], 0.5)
+    assert g_trunc[1] == 1 + 0.5 * 20 and g_trunc[0] == 1 + 0.5 * g_trunc[1]
+    assert g_term[1] == 1.0 and g_term[0] == 1.5
+    assert g_trunc[2] == g_term[2] == 1 + 0.5 * 30             # rollout end: bootstrap V(s_T)
+
+
+def test_n_step_returns_types_and_errors():
+    r, v_next, none = np.ones(3), np.array([10.0, 20.0, 30.0]), np.zeros(3, bool)
+    want = n_step_returns(r, v_next, none, none, 0.5)
+    got = n_step_returns(torch.ones(3), torch.tensor(v_next, dtype=torch.float32), none, none, 0.5)
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.float32 and not got.requires_grad
+    np.testing.assert_allclose(got.numpy(), want)
+    with pytest.raises(ValueError, match=r"arrays of one shape.*info\['final_obs'\]"):
+        n_step_returns(np.ones(3), np.ones(4), np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match=r"truncated must hold booleans"):
+        n_step_returns(np.ones(3), np.ones(3), np.zeros(3), np.array([0, 3, 0]))
+    with pytest.raises(ValueError, match=r"next_values contains NaN.*diverging critic"):
+        n_step_returns(np.ones(3), np.array([0, np.nan, 0]), np.zeros(3), np.zeros(3))
+    with pytest.raises(ValueError, match=r"gamma must be a discount factor in \[0, 1\]"):
+        n_step_returns(r, v_next, none, none, 1.5)
+
+
+# --------------------------------------------------------------------------------------------
+# DQN and Double DQN targets
+# --------------------------------------------------------------------------------------------
+class TableQ(nn.Module):
+    """Q(s, ·) = table[s] for 'observations' that are one-hot-free integer ids in obs[:, 0]."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.table = nn.Parameter(torch.as_tensor(table, dtype=torch.float32))
+
+    def forward(self, obs):
+        return self.table[obs[:, 0].long()]
+
+
+ONLINE = [[1.0, 5.0, 2.0], [0.0, -1.0, 3.0], [4.0, 4.5, 0.0]]     # Q_θ(s', ·)
+TARGET = [[2.0, 1.0, 7.0], [6.0, 0.5, -2.0], [1.0, 3.0, 2.0]]     # Q_θ⁻(s', ·)
+
+
+def test_dqn_targets_match_the_hand_formula():
+    gamma = 0.9
+    next_obs = torch.tensor([[0.0], [1.0], [2.0], [0.0]])
+    rewards = torch.tensor([1.0, -1.0, 0.5, 2.0])
+    terminated = torch.tensor([0.0, 1.0, 0.0, 0.0])      # the 2nd ended in a terminal state
+    # a truncated transition is stored with terminated = 0 and its true final obs: it bootstraps
+    y = dqn_targets(TableQ(TARGET), rewards, next_obs, terminated, gamma)
+    hand = [1.0 + gamma * 7.0,       # max_a' Q⁻(0, a') = 7
+            -1.0,                    # terminated: no bootstrap
+            0.5 + gamma * 3.0,       # max_a' Q⁻(2, a') = 3
+            2.0 + gamma * 7.0]
+    np.testing.assert_allclose(y.numpy(), hand, rtol=1e-6)
+    assert not y.requires_grad                           # a target: no gradient flows into it
+
+
+def test_double_dqn_targets_match_the_hand_formula():
+    gamma = 0.9
+    next_obs = torch.tensor([[0.0], [1.0], [2.0]])
+    rewards = torch.tensor([1.0, -1.0, 0.5])
+    terminated = torch.tensor([0.0, 0.0, 1.0])
+    y = double_dqn_targets(TableQ(ONLINE), TableQ(TARGET), rewards, next_obs, terminated, gamma)
+    # a* = argmax Q_θ(s', ·) = 1, 2, (1); evaluated by Q_θ⁻: 1.0, -2.0, (terminated)
+    hand = [1.0 + gamma * 1.0, -1.0 + gamma * (-2.0), 0.5]
+    np.testing.assert_allclose(y.numpy(), hand, rtol=1e-6)
+    assert not y.requires_grad
+    # the online network chooses, the target network evaluates: swapping them changes y
+    swapped = double_dqn_targets(TableQ(TARGET), TableQ(ONLINE), rewards, next_obs, terminated, gamma)
+    assert not torch.allclose(swapped, y)
+
+
+# --------------------------------------------------------------------------------------------
+# DDPG and TD3 targets
+# --------------------------------------------------------------------------------------------
+def _nets(obs_dim=3, act_dim=2, hidden=(16, 16), n_critics=1, seed=0):
+    torch.manual_seed(seed)
+    return ddpg.Actor(obs_dim, act_dim, hidden), ddpg.Critic(obs_dim, act_dim, hidden, n_critics)
+
+
+def _transitions(B=12, obs_dim=3, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    rew = torch.randn(B, generator=g)
+    nxt = torch.randn(B, obs_dim, generator=g)
+    term = (torch.arange(B) % 3 == 0).float()            # some terminal transitions
+    return rew, nxt, term
+
+
+def _q_single(net, s, a):
+    """One critic net on one (s, a), by hand: Linear/ReLU layers applied to the concatenation."""
+    x = torch.cat([s, a])
+    for m in net:
+        x = x @ m.weight.T + m.bias if isinstance(m, torch.nn.Linear) else torch.relu(x)
+    return float(x[0].detach())
+
+
+def test_ddpg_targets_match_a_plain_loop():
+    actor, critic = _nets()
+    rew, nxt, term = _transitions()
+    gamma = 0.9
+    y = ddpg_targets(actor, critic, rew, nxt, term, gamma)
+    for i in range(len(rew)):
+        a_next = torch.tanh(actor.net(nxt[i])).detach()                        # μ'(s')
+        bootstrap = 0.0 if term[i] else gamma * _q_single(critic.nets[0], nxt[i], a_next)
+        assert float(y[i]) == pytest.approx(float(rew[i]) + bootstrap, abs=1e-5)
+    assert not y.requires_grad
+    assert torch.allclose(y[term == 1], rew[term == 1])                 # terminal: y = r
+
+
+def test_td3_targets_clip_and_min_match_a_plain_reference():
+    actor, critic = _nets(n_critics=2)
+    rew, nxt, term = _transitions(B=40)
+    gamma, sigma, c = 0.99, 0.8, 0.3                                  # σ > c: the clip is active
+    y = ddpg_targets(actor, critic, rew, nxt, term, gamma, target_noise=sigma,
+                     target_noise_clip=c, generator=torch.Generator().manual_seed(5))
+    eps = torch.randn((40, 2), generator=torch.Generator().manual_seed(5)) * sigma   # same draws
+    assert (eps.abs() > c).any() and (eps.abs() < c).any()
+    used_min_of_two = False
+    for i in range(40):
+        a = torch.tanh(actor.net(nxt[i])).detach()
+        a = torch.tensor([min(1.0, max(-1.0, float(a[j]) + min(c, max(-c, float(eps[i, j])))))
+                          for j in range(2)])
+        q1, q2 = (_q_single(critic.nets[k], nxt[i], a) for k in range(2))
+        used_min_of_two |= q2 < q1
+        ref = float(rew[i]) + (0.0 if term[i] else gamma * min(q1, q2))
+        assert float(y[i]) == pytest.approx(ref, abs=1e-5)
+    assert used_min_of_two                                     # the second critic mattered

@@ -13,6 +13,7 @@ import torch
 import rlnotes
 from rlnotes import bench
 from rlnotes.algos import dqn
+from rlnotes.returns import dqn_targets
 
 BUDGET = 20_000     # the chapter's budget
 
@@ -63,8 +64,8 @@ def truncation_targets(agent, gamma):
                     q_before = agent.q_net(torch.as_tensor(obs)).max().item()
                 r_t, s_T, term = (torch.as_tensor(np.asarray([x]), dtype=torch.float32)
                                   for x in (reward, next_obs, terminated))
-                right = dqn.td_target(agent.q_net, r_t, s_T, term, gamma).item()
-                wrong = dqn.td_target(agent.q_net, r_t, s_T, torch.ones(1), gamma).item()
+                right = dqn_targets(agent.q_net, r_t, s_T, term, gamma).item()
+                wrong = dqn_targets(agent.q_net, r_t, s_T, torch.ones(1), gamma).item()
                 return {"truncated_at": limit, "right_rel_error": abs(right - q_before) / q_before,
                         "wrong_over_q": wrong / q_before}
     return {"truncated_at": 0}

@@ -4,15 +4,22 @@ Each ``rlnotes.algos.<name>`` module has a ``Config`` dataclass (every field doc
 defaults that solve the chapter's environment) and
 ``train(env_id, config=None, seed=0, total_steps=None, progress=True) -> TrainResult``.
 ``rlnotes.evaluate(result.agent, env_id)`` works on every agent.
+
+Every ``Config`` field is declared with its check, e.g. ``gamma: float = in_range(0.99, "[0, 1]")``,
+and every ``Config.__post_init__`` first calls :func:`check_fields`, which runs them all.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import numbers
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TrainResult"]
+__all__ = ["TrainResult", "check_fields", "check_learning_starts", "checked", "flag", "number",
+           "positive", "learning_rate", "non_negative", "positive_int", "in_range", "one_of",
+           "layer_sizes", "or_none"]
 
 
 @dataclass
@@ -60,3 +67,101 @@ class TrainResult:
         return (f"TrainResult({type(self.agent).__name__}, {len(self.history)} episodes, "
                 f"{self.history[-1][0] if self.history else 0} env steps, "
                 f"{self.wall_time:.1f} s{tail})")
+
+
+# --------------------------------------------------------------------------------------------
+# Config fields: each default is declared with its check; check_fields runs them all
+# --------------------------------------------------------------------------------------------
+def checked(default, must, ok, hint="", convert=None):
+    """A dataclass field whose value must pass ``ok``; else "<field> must be <must> (<hint>)"."""
+    return field(default=default, metadata=dict(must=must, ok=ok, hint=hint, convert=convert))
+
+
+def _real(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _integer(x):
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def flag(default):
+    return checked(default, "True or False", lambda x: isinstance(x, (bool, np.bool_)))
+
+
+def number(default, hint=""):
+    return checked(default, "a finite number", _real, hint)
+
+
+def positive(default, hint=""):
+    return checked(default, "a positive number", lambda x: _real(x) and x > 0, hint)
+
+
+def learning_rate(default, typical=""):
+    typical = f", typical: {typical} with Adam" if typical else ""
+    return positive(default, f"a learning rate{typical}")
+
+
+def non_negative(default, hint=""):
+    return checked(default, "a number >= 0", lambda x: _real(x) and x >= 0, hint)
+
+
+def positive_int(default, hint=""):
+    return checked(default, "a positive integer", lambda x: _integer(x) and x >= 1, hint)
+
+
+def in_range(default, interval, what="", hint=""):
+    """A number in ``interval``, written as in math: "[0, 1]", "(0, 1]", "(0, 1)"."""
+    lo, hi = (float(end) for end in interval[1:-1].split(","))
+
+    def ok(x):
+        return (_real(x) and (lo <= x if interval[0] == "[" else lo < x)
+                and (x <= hi if interval[-1] == "]" else x < hi))
+    return checked(default, f"{what} in {interval}".strip(), ok, hint)
+
+
+def one_of(default, choices, hint=""):
+    names = [repr(c) for c in choices]
+    must = ", ".join(names[:-1]) + " or " + names[-1]              # 'a', 'b' or 'c'
+    return checked(default, must, lambda x: x in choices, hint)
+
+
+def layer_sizes(default):
+    """Hidden layer widths: a non-empty sequence of positive integers, stored as a tuple."""
+    return checked(default, "a non-empty tuple of positive layer widths, e.g. (64, 64)",
+                   lambda x: len(x) > 0 and all(_integer(h) and h >= 1 for h in x),
+                   convert=lambda x: tuple(int(h) for h in x))
+
+
+def or_none(checked_field, meaning):
+    """The same check as ``checked_field``, or None, which means ``meaning``."""
+    m = checked_field.metadata
+    return checked(checked_field.default, f"{m['must']} or None ({meaning})",
+                   lambda x: x is None or m["ok"](x), m["hint"])
+
+
+def check_fields(config):
+    """Run the check of every field of ``config``; raise ValueError naming field, value and fix."""
+    for f in fields(config):
+        value, m = getattr(config, f.name), f.metadata
+        if "ok" not in m:
+            raise TypeError(f"Config.{f.name} has no check: declare it with checked() or its kin")
+        try:
+            good = m["ok"](value)
+        except (TypeError, ValueError):                    # e.g. len() of a number
+            good = False
+        if not good:
+            hint = f" ({m['hint']})" if m["hint"] else ""
+            raise ValueError(f"{type(config).__module__.split('.')[-1]}.Config.{f.name} must be "
+                             f"{m['must']}{hint}, got {value!r}")
+        if m["convert"] is not None:
+            setattr(config, f.name, m["convert"](value))
+
+
+def check_learning_starts(config):
+    """The rule between two fields of the off-policy Configs (DQN, DDPG)."""
+    if config.learning_starts < config.batch_size:
+        raise ValueError(
+            f"Config.learning_starts = {config.learning_starts!r} must be an integer >= "
+            f"batch_size = {config.batch_size}: the replay buffer cannot be sampled before it "
+            f"holds a batch. Raise learning_starts (e.g. 1000) or lower batch_size.")

@@ -22,8 +22,9 @@ One iteration of :func:`train`:
    vector step; for a step that ended an episode by truncation, $s_{t+1}$ is the true final
    observation ``info["final_obs"]``;
 2. **targets**: $V_\phi(s_{t+1})$ for every step in one batched call; the $n$-step returns
-   $\hat G_t$ (:func:`n_step_returns`, or GAE with ``lam < 1``) bootstrap from the end of the
-   rollout and through truncations, never through terminations;
+   $\hat G_t$ (:func:`rlnotes.returns.n_step_returns`, or :func:`rlnotes.returns.gae` with
+   ``lam < 1``) bootstrap from the end of the rollout and through truncations, never through
+   terminations;
 3. **one gradient step** on $L$ (:func:`a2c_loss`) over the whole batch of
    ``n_envs * n_steps`` transitions — the data is used once and thrown away (on-policy).
 
@@ -53,12 +54,13 @@ from torch.distributions import Categorical
 
 from ..policies import mlp
 from ..progress import TextBar, progress as progress_bar
-from ..returns import gae
+from ..returns import gae, n_step_returns
 from ..rollout import make_vec_env
 from ..runtime import seed_everything
-from . import TrainResult
+from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate,
+               non_negative, one_of, or_none, positive, positive_int)
 
-__all__ = ["Config", "ActorCritic", "n_step_returns", "a2c_loss", "make_actor_critic", "train"]
+__all__ = ["Config", "ActorCritic", "a2c_loss", "make_actor_critic", "train"]
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -68,112 +70,34 @@ OPTIMIZERS = ("adam", "rmsprop")
 # --------------------------------------------------------------------------------------------
 @dataclass
 class Config:
-    r"""Every knob of :func:`train` (defaults: CartPole-v1).
+    r"""Every knob of :func:`train`. The defaults solve CartPole-v1 (greedy return ≥ 475).
 
-    The loss $L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$:
-
-    * ``vf_coef``: $c_v$, weight of the value loss $L_v$. With separate networks it only
-      rescales the critic's gradient (and its share of the clipped gradient norm); with a
-      shared body it decides how hard the value regression pulls on the policy's features.
-      ``vf_coef=0`` leaves the critic untrained (an ablation: $V_\phi$ stays at its
-      initialisation, so $\hat A_t$ is an uncorrected truncated sum of rewards).
-    * ``ent_coef``: $c_\text{reg}$, weight of $L_\text{reg} = -\mathcal H(\pi)$ (an entropy
-      bonus; keeps the policy from collapsing early onto one action).
-    * ``gamma``: the discount $\gamma$.
-    * ``lam``: 1 — plain $n$-step returns $\hat G_t$ to the end of the rollout (the paper's
-      A3C/A2C); $\lambda < 1$ — GAE(λ) advantages and λ-returns
-      (:func:`rlnotes.returns.gae`, from {ref}`ch-ppo`); 0 — one-step TD errors.
-    * ``normalize_advantages``: rescale $\hat A$ to mean 0, std 1 over the batch (not in the
-      paper). Off by default: once the policy balances the pole for 500 steps, every advantage
-      is small noise around 0, and normalising it back to unit size makes the policy keep
-      taking full-size steps in random directions; in our tuning runs (lr 2e-3, 300k steps)
-      one seed of five then collapsed to a greedy return of 156, none without it.
-
-    The rollout and the optimisation:
-
-    * ``n_envs``: copies of the environment stepped together.
-    * ``n_steps``: steps per copy between updates ($n$ of the $n$-step return); a batch has
-      ``n_envs * n_steps`` transitions and gives one gradient step.
-    * ``total_steps``: environment steps of training (rounded up to whole batches); a fixed
-      budget, ``train(..., total_steps=N)`` overrides it.
-    * ``optimizer``: ``"adam"`` or ``"rmsprop"`` (the paper's; ``alpha=0.99``,
-      ``eps=rmsprop_eps``); ``lr``: the learning rate; ``anneal_lr``: decrease it linearly
-      to 0 over training — the last updates are tiny, so the final policy does not drift away
-      from a solved one (CartPole punishes drift: one bad update can drop the return from 500
-      to 150).
-    * ``rmsprop_eps``: RMSprop's $\epsilon$ (only for ``optimizer="rmsprop"``).
-    * ``max_grad_norm``: rescale the gradient of $L$ to at most this norm (None: no clipping).
-
-    The networks (tanh hidden layers):
-
-    * ``shared``: False — separate actor $\pi_\theta$ and critic $V_\phi$ (two MLPs with
-      ``hidden_sizes``); True — one body with ``hidden_sizes`` and two linear heads (logits
-      and value), so $c_v$ trades the two tasks off against each other.
-    * ``hidden_sizes``: hidden layer widths.
-
-    How the CartPole defaults were chosen (``python -m rlnotes bench a2c``): 8 copies × 32
-    steps per update (longer than the paper's 5 steps: fewer, larger and less noisy updates,
-    and fewer Python-level iterations), Adam with a large learning rate (2e-3) annealed
-    linearly to 0, GAE with $\lambda = 0.95$, no advantage normalisation, and a fixed budget of
-    500k steps. The runs first reach a training return of 475 after 20k–30k steps; the rest of
-    the budget is there so that the learning rate is small by the time the policy is good:
-    with 120k steps, two of three seeds ended below 475; with 300k, 6 to 8 of 10 unseen seeds
-    solved, depending on the CPU; with 500k, 19 of 20 (greedy evaluations 470 to 500).
+    The loss $L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$, $n$-step returns and GAE are
+    derived in {ref}`ch-actor-critic`; how the defaults were chosen, in
+    {ref}`the benchmarks appendix <bench-defaults-a2c>`.
     """
 
-    gamma: float = 0.99
-    lam: float = 0.95
-    vf_coef: float = 0.5
-    ent_coef: float = 0.0
-    normalize_advantages: bool = False
-    n_envs: int = 8
-    n_steps: int = 32
-    total_steps: int = 500_000
-    optimizer: str = "adam"
-    lr: float = 2e-3
-    anneal_lr: bool = True
-    rmsprop_eps: float = 1e-5
-    max_grad_norm: float | None = 0.5
-    shared: bool = False
-    hidden_sizes: tuple = (64, 64)
+    # the loss and its targets
+    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    lam: float = in_range(0.95, "[0, 1]")               #: GAE's λ (1 gives n-step returns, 0 TD)
+    vf_coef: float = non_negative(0.5)                  #: c_v, weight of L_v (0 for no critic)
+    ent_coef: float = non_negative(0.0)                 #: c_reg, weight of L_reg = -H(π)
+    normalize_advantages: bool = flag(False)            #: Â to mean 0, std 1 over the batch
+    # rollout and optimisation
+    n_envs: int = positive_int(8)                       #: N, env copies stepped together
+    n_steps: int = positive_int(32)                     #: n, steps per copy between updates
+    total_steps: int = positive_int(500_000)            #: env steps to train for (whole batches)
+    optimizer: str = one_of("adam", OPTIMIZERS)         #: Adam, or RMSprop (the paper's)
+    lr: float = learning_rate(2e-3)                     #: step size α
+    anneal_lr: bool = flag(True)                        #: α decays linearly to 0 over training
+    rmsprop_eps: float = positive(1e-5)                 #: RMSprop's ε (optimizer="rmsprop" only)
+    max_grad_norm: float | None = or_none(positive(0.5), "no clipping")  #: clip ‖∇L‖ to this
+    # networks (tanh)
+    shared: bool = flag(False)                          #: one body with two heads for π_θ and V_φ
+    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths (of each network)
 
     def __post_init__(self):
-        validate_common(self, ("n_envs", "n_steps", "total_steps"))
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Config.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-
-
-def validate_common(config, positive_ints):
-    """Checks shared by the A2C and A3C Configs: ranges of γ, λ, coefficients, rates, sizes."""
-    for name in ("gamma", "lam"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
-            raise ValueError(f"Config.{name} must be a number in [0, 1], got {value!r}")
-    for name in positive_ints:
-        value = getattr(config, name)
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"Config.{name} must be a positive integer, got {value!r}")
-    for name in ("lr", "rmsprop_eps"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value)
-                                           and value > 0):
-            raise ValueError(f"Config.{name} must be a positive number, got {value!r}")
-    for name in ("vf_coef", "ent_coef"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value)
-                                           and value >= 0):
-            raise ValueError(f"Config.{name} must be a number >= 0, got {value!r}")
-    if config.max_grad_norm is not None and not (isinstance(config.max_grad_norm, (int, float))
-                                                 and config.max_grad_norm > 0):
-        raise ValueError(f"Config.max_grad_norm must be > 0 or None, got {config.max_grad_norm!r}")
-    try:
-        config.hidden_sizes = tuple(int(h) for h in config.hidden_sizes)
-    except (TypeError, ValueError):
-        raise ValueError(f"Config.hidden_sizes must be a tuple of positive integers such as "
-                         f"(64, 64), got {config.hidden_sizes!r}") from None
-    if not config.hidden_sizes or min(config.hidden_sizes) < 1:
-        raise ValueError(f"Config.hidden_sizes must be a non-empty tuple of positive integers, "
-                         f"got {config.hidden_sizes!r}")
+        check_fields(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,44 +173,8 @@ def make_actor_critic(env_or_spaces, hidden_sizes=(64, 64), shared=False, who="a
 
 
 # --------------------------------------------------------------------------------------------
-# Targets and the loss
+# The loss (the targets are rlnotes.returns.n_step_returns and gae)
 # --------------------------------------------------------------------------------------------
-def n_step_returns(rewards, next_values, terminated, truncated, gamma=0.99):
-    r"""$n$-step returns to the end of a rollout, bootstrapped from the critic.
-
-    $$\hat G_t = r_t + \gamma\,(1 - \text{terminated}_t)\,
-      \begin{cases} V(s_{t+1}) & \text{if } t = T-1 \text{ or truncated}_t\\
-                    \hat G_{t+1} & \text{otherwise,}\end{cases}$$
-
-    so a step $n$ steps before the end of the rollout gets
-    $\sum_{k<n} \gamma^k r_{t+k} + \gamma^n V(s_{t+n})$: the last step gets the one-step TD
-    target, the first one the longest return. A termination stops the sum with $V = 0$; a
-    truncation (time limit) stops it too, but keeps $\gamma V(s_{t+1})$ of the true final
-    observation. Equal to GAE with $\lambda = 1$ plus $V(s_t)$ (tested). Derived in
-    {ref}`ch-actor-critic`.
-
-    rewards, next_values, terminated, truncated: numpy arrays of shape (T,) or (T, N) (time
-    first); ``next_values[t]`` $= V(s_{t+1})$. Returns a float64 array of the same shape.
-    A plain backward loop over $t$, vectorised over the N copies.
-    """
-    r = np.asarray(rewards, dtype=np.float64)
-    v_next = np.asarray(next_values, dtype=np.float64)
-    term = np.asarray(terminated, dtype=np.float64)
-    trunc = np.asarray(truncated, dtype=np.float64)
-    if not (r.shape == v_next.shape == term.shape == trunc.shape) or r.ndim not in (1, 2) or not len(r):
-        raise ValueError(f"n_step_returns needs arrays of one shape (T,) or (T, N), T >= 1; got "
-                         f"rewards {r.shape}, next_values {v_next.shape}, terminated {term.shape}, "
-                         f"truncated {trunc.shape}")
-    out = np.zeros_like(r)
-    running = v_next[-1]                                   # bootstrap V(s_T) after the last row
-    for t in reversed(range(len(r))):
-        if t < len(r) - 1:
-            running = np.where(trunc[t] > 0, v_next[t], running)   # truncated: V(final obs)
-        running = r[t] + gamma * (1.0 - term[t]) * running          # Ĝ_t = r_t + γ(1−term)·(...)
-        out[t] = running
-    return out
-
-
 def a2c_loss(dist, actions, advantages, values, returns, vf_coef=0.5, ent_coef=0.0):
     r"""$L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$ on a batch, and its three terms.
 

@@ -52,11 +52,12 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from ..progress import TextBar, progress as progress_bar
-from ..returns import gae
+from ..returns import gae, n_step_returns
 from ..rollout import make_vec_env
 from ..runtime import seed_everything
-from . import TrainResult
-from .a2c import ActorCritic, a2c_loss, make_actor_critic, n_step_returns, validate_common
+from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate,
+               non_negative, or_none, positive, positive_int)
+from .a2c import ActorCritic, a2c_loss, make_actor_critic
 
 __all__ = ["Config", "SharedRMSprop", "worker", "train"]
 
@@ -66,70 +67,36 @@ __all__ = ["Config", "SharedRMSprop", "worker", "train"]
 # --------------------------------------------------------------------------------------------
 @dataclass
 class Config:
-    r"""Every knob of :func:`train` (defaults: CartPole-v1, 2 workers).
+    r"""Every knob of :func:`train`. The defaults solve CartPole-v1 with 2 workers.
 
-    * ``n_workers``: worker processes, each with its own environment (use at most the number
-      of CPU cores: more workers than cores only take turns).
-    * ``envs_per_worker``: copies of the environment each worker steps together (a small vector
-      env, same-step autoreset). 1 is the paper's setting, one environment per worker; more
-      copies put transitions from several independent episodes into every update of the
-      global network, the same decorrelation A2C gets from its batch.
-    * ``n_steps``: steps a worker plays in each of its copies between two updates ($n$ of the
-      $n$-step return; an episode that ends inside the segment is bootstrapped like in A2C).
-    * ``total_steps``: environment steps of all workers together (the global counter).
-    * ``gamma``, ``lam``: discount; ``lam=1`` plain $n$-step returns (the paper), $\lambda<1$
-      GAE(λ) within the segment.
-    * ``vf_coef``, ``ent_coef``: $c_v$ and $c_\text{reg}$ of the loss (as in A2C).
-    * ``normalize_advantages``: rescale $\hat A$ within each segment to mean 0, std 1 (off by
-      default, as in A2C: see :class:`rlnotes.algos.a2c.Config`).
-    * ``lr``: RMSprop's learning rate $\eta$, annealed linearly to 0 with the global step
-      count if ``anneal_lr`` (the paper anneals it too); ``rmsprop_alpha``, ``rmsprop_eps``:
-      RMSprop's decay $\alpha$ and $\epsilon$. The paper shares the statistics $s$ between
-      workers ("shared RMSprop"); so does :class:`SharedRMSprop`.
-    * ``max_grad_norm``: clip each local gradient to this norm (None: no clipping).
-    * ``shared``, ``hidden_sizes``: the networks, as in :class:`rlnotes.algos.a2c.Config`.
-    * ``worker_timeout``: seconds a worker gets to stop by itself before it is terminated.
-
-    How the CartPole defaults were chosen (``python -m rlnotes bench a3c``, 2 workers): the
-    A2C settings (learning rate 1e-3 annealed to 0, GAE λ = 0.95, no advantage normalisation,
-    gradient norm clipped to 0.5), 4 copies × 32 steps per worker and update, and a budget of
-    1M steps. The runs first reach a training return of 475 after roughly 10k–30k steps; what
-    needed tuning was *staying* there, i.e. a final greedy policy that still solves the task.
-    In our tuning runs (5 seeds each unless noted): one environment per worker, as in the
-    paper, with 32-step segments collapsed in 3 of 8 runs (150k–300k steps, learning rate 1e-3
-    or 5e-4; final greedy returns 197–251), with 128-step segments in 3 of 10; a large RMSprop
-    $\epsilon = 10^{-2}$ slowed learning too much. With 4 copies per worker the updates mix
-    independent episodes and acting is batched (several times faster); 300k steps left 2 of 5
-    seeds just below 475 (464, 471), 600k steps with 64-step segments collapsed 1 of 5, and the
-    1M-step budget solved every seed we tried: the longer the budget, the longer the learning
-    rate stays small at the end. With two workers a run is not reproducible, so these are
-    frequencies, not guarantees.
+    The loss and its targets are A2C's (:class:`rlnotes.algos.a2c.Config`, {ref}`ch-actor-critic`).
+    How the defaults were chosen: {ref}`the benchmarks appendix <bench-defaults-a3c>`.
     """
 
-    n_workers: int = 2
-    envs_per_worker: int = 4
-    n_steps: int = 32
-    total_steps: int = 1_000_000
-    gamma: float = 0.99
-    lam: float = 0.95
-    vf_coef: float = 0.5
-    ent_coef: float = 0.0
-    normalize_advantages: bool = False
-    lr: float = 1e-3
-    anneal_lr: bool = True
-    rmsprop_alpha: float = 0.99
-    rmsprop_eps: float = 1e-5
-    max_grad_norm: float | None = 0.5
-    shared: bool = False
-    hidden_sizes: tuple = (64, 64)
-    worker_timeout: float = 10.0
+    # workers and budget
+    n_workers: int = positive_int(2)                    #: worker processes (at most the CPU cores)
+    envs_per_worker: int = positive_int(4)              #: env copies per worker (1 in the paper)
+    n_steps: int = positive_int(32)                     #: n, steps per copy between two updates
+    total_steps: int = positive_int(1_000_000)          #: env steps of all workers together
+    # the loss and its targets (as in A2C)
+    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    lam: float = in_range(0.95, "[0, 1]")               #: GAE's λ (1 is the paper's n-step return)
+    vf_coef: float = non_negative(0.5)                  #: c_v, weight of L_v
+    ent_coef: float = non_negative(0.0)                 #: c_reg, weight of L_reg = -H(π)
+    normalize_advantages: bool = flag(False)            #: Â to mean 0, std 1 within each segment
+    # the shared RMSprop
+    lr: float = learning_rate(1e-3)                     #: step size η
+    anneal_lr: bool = flag(True)                        #: η decays linearly to 0 (global steps)
+    rmsprop_alpha: float = in_range(0.99, "(0, 1)")     #: RMSprop's decay α
+    rmsprop_eps: float = positive(1e-5)                 #: RMSprop's ε
+    max_grad_norm: float | None = or_none(positive(0.5), "no clipping")  #: clip each local ‖∇L‖
+    # networks and processes
+    shared: bool = flag(False)                          #: one body with two heads, as in A2C
+    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths (of each network)
+    worker_timeout: float = positive(10.0, "seconds")   #: seconds a worker gets to stop by itself
 
     def __post_init__(self):
-        validate_common(self, ("n_workers", "envs_per_worker", "n_steps", "total_steps"))
-        if not 0.0 < self.rmsprop_alpha < 1.0:
-            raise ValueError(f"Config.rmsprop_alpha must be in (0, 1), got {self.rmsprop_alpha!r}")
-        if not self.worker_timeout > 0:
-            raise ValueError(f"Config.worker_timeout must be > 0 seconds, got {self.worker_timeout!r}")
+        check_fields(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,7 +280,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     if not isinstance(config, Config):
         raise TypeError(f"config must be a rlnotes.algos.a3c.Config, got {type(config).__name__}")
     if total_steps is not None:
-        config = replace(config, total_steps=total_steps)
+        config = replace(config, total_steps=total_steps)        # validates it
     start_time, start_wall = time.perf_counter(), time.time()
 
     seed_everything(seed)

@@ -50,7 +50,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 
 import gymnasium as gym
 import numpy as np
@@ -58,12 +58,15 @@ import torch
 from torch import nn
 
 from ..buffers import ReplayBuffer
+from ..policies import mlp, polyak_update
 from ..progress import TextBar, progress as progress_bar
+from ..returns import ddpg_targets
 from ..runtime import seed_everything
-from . import TrainResult
+from . import (TrainResult, check_fields, check_learning_starts, flag, in_range, layer_sizes,
+               learning_rate, non_negative, one_of, positive, positive_int)
 
 __all__ = ["Config", "Actor", "Critic", "DDPGAgent", "GaussianNoise", "OUNoise", "train",
-           "critic_target", "critic_loss", "actor_loss", "polyak_update", "scale_action"]
+           "critic_loss", "actor_loss", "scale_action"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,128 +76,43 @@ __all__ = ["Config", "Actor", "Critic", "DDPGAgent", "GaussianNoise", "OUNoise",
 class Config:
     r"""Every knob of :func:`train`. The defaults solve Pendulum-v1 (greedy return ≥ −200).
 
-    Budget:
-
-    * ``total_steps``: environment steps to train for; ``train(..., total_steps=N)`` overrides it.
-
-    Networks and optimiser:
-
-    * ``hidden_sizes``: hidden layers (ReLU) of both the actor $\mu_\theta$ (output $\tanh$)
-      and the critic $Q_\phi$ (input $(s, a)$ concatenated, one linear output).
-    * ``actor_lr``, ``critic_lr``: Adam's step sizes for $\theta$ and $\phi$.
-
-    Targets:
-
-    * ``gamma``: the discount $\gamma$.
-    * ``tau``: the Polyak rate, $\phi' \leftarrow \tau\phi + (1-\tau)\phi'$ (and the same for
-      $\theta'$) after every critic step ({cite}`lillicrap2016ddpg`: 0.001; SB3: 0.005).
-
-    Replay and updates:
-
-    * ``buffer_size``: replay capacity; ``batch_size``: minibatch size $B$.
-    * ``learning_starts``: environment steps taken with uniformly random actions before the
-      first update (must be ≥ ``batch_size``).
-    * ``train_freq``: environment steps between update phases; ``gradient_steps``: gradient
-      steps per phase (one step updates the critic, and the actor unless delayed).
-
-    Exploration (behaviour policy $\beta(s) = \text{clip}(\mu_\theta(s) + \varepsilon, -1, 1)$,
-    normalised units):
-
-    * ``noise``: ``"gaussian"`` — $\varepsilon_t \sim \mathcal N(0, \sigma^2)$ independent;
-      ``"ou"`` — an Ornstein–Uhlenbeck process (:class:`OUNoise`), reset at each episode.
-    * ``noise_std``: $\sigma$ (in units of half the action range; 0.1 on Pendulum is a torque
-      of 0.2 N·m); ``ou_theta``, ``ou_dt``: the OU mean-reversion rate $\theta$ and time step
-      ($\sigma$ is then the diffusion scale, stationary std $\sigma/\sqrt{2\theta}$).
-
-    TD3 {cite}`fujimoto2018td3` (all off by default — plain DDPG):
-
-    * ``twin_critics``: two critics, the target takes $\min(Q_{\phi'_1}, Q_{\phi'_2})$.
-    * ``policy_delay``: update the actor and the targets every ``policy_delay`` critic steps.
-    * ``target_noise``, ``target_noise_clip``: target policy smoothing,
-      $a' = \text{clip}(\mu_{\theta'}(s') + \text{clip}(\epsilon, -c, c), -1, 1)$,
-      $\epsilon \sim \mathcal N(0, \tilde\sigma^2)$ with $\tilde\sigma$ = ``target_noise``,
-      $c$ = ``target_noise_clip``; ``target_noise=0`` turns it off.
-
-    How the defaults were chosen (``python -m rlnotes bench ddpg --peers``, see the chapter).
-    rl-baselines3-zoo's Pendulum values for SB3's DDPG are 20k steps, 10k random steps
-    first, [400, 300] networks, γ = 0.98, lr 1e-3, Gaussian noise 0.1, one gradient step per
-    env step (SB3's defaults add batch 256 and τ = 0.005). The discount, the step sizes, the
-    noise, the batch, τ and the update ratio here are the same. Pendulum needs far less of
-    the rest: 1000 random steps are enough to start, and a (64, 64) network learns the task
-    at a fraction of the cost per update. With these defaults the training returns of all 5
-    benchmark seeds reached about −200 by 5000 steps; 10k steps leave a margin. Measured
-    (2 cores shared with other jobs, load average 3 to 6): greedy returns −174, −133, −146,
-    −169, −165 on seeds 0–4 (5/5 solved), median training wall 23.7 s, against 5/5 solved
-    and 208 s for SB3 with the zoo's values in the same run (ratio 0.11). The
-    update is one backward pass and one Adam step for both networks (see :func:`train`).
+    Plain DDPG by default; ``Config(twin_critics=True, policy_delay=2, target_noise=0.2)`` is TD3
+    ({ref}`ch-ddpg`). How the defaults were chosen: {ref}`the benchmarks appendix
+    <bench-defaults-ddpg>`.
     """
 
-    total_steps: int = 10_000
-    hidden_sizes: tuple = (64, 64)
-    actor_lr: float = 1e-3
-    critic_lr: float = 1e-3
-    gamma: float = 0.98
-    tau: float = 0.005
-    buffer_size: int = 100_000
-    batch_size: int = 256
-    learning_starts: int = 1_000
-    train_freq: int = 1
-    gradient_steps: int = 1
-    noise: str = "gaussian"
-    noise_std: float = 0.1
-    ou_theta: float = 0.15
-    ou_dt: float = 1e-2
-    twin_critics: bool = False
-    policy_delay: int = 1
-    target_noise: float = 0.0
-    target_noise_clip: float = 0.5
+    total_steps: int = positive_int(10_000)             #: env steps to train for
+    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths of μ_θ and Q_φ (ReLU)
+    actor_lr: float = learning_rate(1e-3, "1e-4 to 1e-3")   #: Adam's step size for θ
+    critic_lr: float = learning_rate(1e-3, "1e-4 to 1e-3")  #: Adam's step size for φ
+    gamma: float = in_range(0.98, "[0, 1]", "a discount")  #: discount γ
+    tau: float = in_range(0.005, "(0, 1]", "the Polyak rate",
+                          "1: hard copy; DDPG uses 0.001 to 0.005")  #: φ' ← τφ + (1-τ)φ', and θ'
+    # replay and updates
+    buffer_size: int = positive_int(100_000)            #: replay capacity (transitions)
+    batch_size: int = positive_int(256)                 #: B, transitions per minibatch
+    learning_starts: int = positive_int(1_000, "at least batch_size")  #: uniform random steps first
+    train_freq: int = positive_int(1)                   #: env steps between update phases
+    gradient_steps: int = positive_int(1)               #: critic steps per update phase
+    # exploration: a = clip(μ_θ(s) + ε, -1, 1) in normalised units
+    noise: str = one_of("gaussian", ("gaussian", "ou"), "ou: Ornstein-Uhlenbeck")  #: ε's process
+    noise_std: float = non_negative(0.1)                #: σ, in units of half the action range
+    ou_theta: float = positive(0.15)                    #: κ, OU mean-reversion rate ("ou" only)
+    ou_dt: float = positive(1e-2)                       #: OU time step dt ("ou" only)
+    # TD3 (off by default)
+    twin_critics: bool = flag(False)                    #: two critics; the target takes the min
+    policy_delay: int = positive_int(1)                 #: critic steps per actor and target update
+    target_noise: float = non_negative(0.0)             #: σ̃, target policy smoothing (0 for none)
+    target_noise_clip: float = non_negative(0.5)        #: c, clip of the smoothing noise
 
     def __post_init__(self):
-        for name in ("total_steps", "buffer_size", "batch_size", "train_freq", "gradient_steps",
-                     "policy_delay"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Config.{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.learning_starts, (int, np.integer)) or self.learning_starts < self.batch_size:
-            raise ValueError(
-                f"Config.learning_starts = {self.learning_starts!r} must be an integer >= "
-                f"batch_size = {self.batch_size}: the replay buffer cannot be sampled before it "
-                f"holds a batch. Raise learning_starts (e.g. 1000) or lower batch_size.")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"Config.gamma is a discount in [0, 1], got {self.gamma!r}")
-        for name in ("actor_lr", "critic_lr"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"Config.{name} is a learning rate and must be > 0, got {value!r} "
-                                 f"(typical for DDPG with Adam: 1e-4 to 1e-3)")
-        if not 0.0 < self.tau <= 1.0:
-            raise ValueError(f"Config.tau is the Polyak rate in (0, 1] (1: hard copy; DDPG uses "
-                             f"0.001 to 0.005), got {self.tau!r}")
-        if self.noise not in ("gaussian", "ou"):
-            raise ValueError(f"Config.noise must be 'gaussian' or 'ou' (Ornstein-Uhlenbeck), got "
-                             f"{self.noise!r}")
-        for name in ("noise_std", "target_noise", "target_noise_clip"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"Config.{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("ou_theta", "ou_dt"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"Config.{name} must be > 0, got {getattr(self, name)!r}")
-        self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
-        if not self.hidden_sizes or min(self.hidden_sizes) < 1:
-            raise ValueError(f"Config.hidden_sizes must be positive layer widths, e.g. (64, 64), "
-                             f"got {self.hidden_sizes!r}")
+        check_fields(self)
+        check_learning_starts(self)                     # learning_starts >= batch_size
 
 
 # --------------------------------------------------------------------------------------------
 # Networks
 # --------------------------------------------------------------------------------------------
-def _mlp(sizes):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers += [nn.Linear(sizes[i], sizes[i + 1]), nn.ReLU()]
-    return nn.Sequential(*layers[:-1])               # no activation after the last layer
-
-
 class Actor(nn.Module):
     r"""The deterministic policy $\mu_\theta(s) = \tanh(\text{MLP}(s)) \in [-1, 1]^d$ (normalised units).
 
@@ -205,7 +123,7 @@ class Actor(nn.Module):
 
     def __init__(self, obs_dim, act_dim, hidden_sizes=(64, 64)):
         super().__init__()
-        self.net = _mlp([obs_dim, *hidden_sizes, act_dim])
+        self.net = mlp([obs_dim, *hidden_sizes, act_dim], activation=nn.ReLU)
 
     def forward(self, obs):
         return torch.tanh(self.net(obs))
@@ -230,7 +148,7 @@ class Critic(nn.Module):
 
     def __init__(self, obs_dim, act_dim, hidden_sizes=(64, 64), n_critics=1):
         super().__init__()
-        self.nets = nn.ModuleList(_mlp([obs_dim + act_dim, *hidden_sizes, 1])
+        self.nets = nn.ModuleList(mlp([obs_dim + act_dim, *hidden_sizes, 1], activation=nn.ReLU)
                                   for _ in range(n_critics))
 
     def forward(self, obs, act):
@@ -347,30 +265,8 @@ class DDPGAgent:
 
 
 # --------------------------------------------------------------------------------------------
-# Targets and losses
+# Losses (the critic's targets are rlnotes.returns.ddpg_targets)
 # --------------------------------------------------------------------------------------------
-def critic_target(actor_targ, critic_targ, rewards, next_obs, terminated, gamma,
-                  target_noise=0.0, target_noise_clip=0.5, generator=None):
-    r"""The regression target $y$ of the critic, no gradient.
-
-    DDPG: $y = r + \gamma (1 - \text{terminated})\, Q_{\phi'}(s', \mu_{\theta'}(s'))$.
-    TD3:  $y = r + \gamma (1 - \text{terminated}) \min_{j} Q_{\phi'_j}(s', a')$ over the target
-    critics, with $a' = \text{clip}(\mu_{\theta'}(s') + \text{clip}(\epsilon, -c, c), -1, 1)$,
-    $\epsilon \sim \mathcal N(0, \tilde\sigma^2)$ if ``target_noise`` $= \tilde\sigma > 0$.
-    With one critic the min is that critic itself.
-
-    rewards, terminated: float tensors (B,) (terminated 1.0/0.0 — not "done": a truncated
-    transition bootstraps); next_obs: (B, obs_dim). Returns (B,). Derived in {ref}`ch-ddpg`.
-    """
-    with torch.no_grad():
-        a_next = actor_targ(next_obs)                                        # μ_θ'(s')
-        if target_noise > 0:
-            eps = torch.randn(a_next.shape, generator=generator) * target_noise
-            a_next = (a_next + eps.clamp(-target_noise_clip, target_noise_clip)).clamp(-1.0, 1.0)
-        q_next = critic_targ(next_obs, a_next).min(dim=0).values            # min_j Q_φ'_j(s', a')
-        return rewards + gamma * (1.0 - terminated) * q_next                # r + γ(1 − term) Q'
-
-
 def critic_loss(critic, obs, actions, y):
     r"""$L(\phi) = \sum_j \frac1B \sum_i (Q_{\phi_j}(s_i, a_i) - y_i)^2$ (one term per critic)."""
     q = critic(obs, actions)                                                 # (n_critics, B)
@@ -386,13 +282,6 @@ def actor_loss(actor, critic, obs):
     return -critic.q1_frozen(obs, actor(obs)).mean()
 
 
-def polyak_update(target, source, tau):
-    r"""$\phi' \leftarrow \tau\phi + (1 - \tau)\phi'$ for every parameter, in place (τ = 1: a copy).
-
-    ``torch._foreach_lerp_`` computes $\phi' + \tau(\phi - \phi')$ for all tensors in one call.
-    """
-    with torch.no_grad():
-        torch._foreach_lerp_(list(target.parameters()), list(source.parameters()), float(tau))
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,7 +333,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     if not isinstance(config, Config):
         raise TypeError(f"config must be a rlnotes.algos.ddpg.Config, got {type(config).__name__}")
     if total_steps is not None:
-        config = Config(**{**asdict(config), "total_steps": total_steps})   # validates it
+        config = replace(config, total_steps=total_steps)        # validates it
     start_time = time.perf_counter()
 
     # set-up: seeds, the env, μ_θ and Q_φ with their targets, one Adam for both, the buffer
@@ -504,8 +393,8 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
             if steps >= config.learning_starts and steps % config.train_freq == 0:
                 for _ in range(config.gradient_steps):
                     b_obs, b_act, b_rew, b_next, b_term = buffer.sample(config.batch_size).as_tensors()
-                    y = critic_target(actor_targ, critic_targ, b_rew, b_next, b_term, config.gamma,
-                                      config.target_noise, config.target_noise_clip, gen)
+                    y = ddpg_targets(actor_targ, critic_targ, b_rew, b_next, b_term, config.gamma,
+                                     config.target_noise, config.target_noise_clip, gen)
                     loss_q = critic_loss(critic, b_obs, b_act, y)                # L(φ)
                     grad_steps += 1
                     update_actor = grad_steps % config.policy_delay == 0

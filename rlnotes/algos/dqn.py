@@ -51,9 +51,8 @@ Usage::
 from __future__ import annotations
 
 import copy
-import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 
 import gymnasium as gym
 import numpy as np
@@ -61,14 +60,16 @@ import torch
 from torch import nn
 
 from ..buffers import ReplayBuffer
-from ..policies import mlp
+from ..policies import mlp, polyak_update
 from ..progress import TextBar, progress as progress_bar
+from ..returns import double_dqn_targets, dqn_targets
 from ..rollout import make_vec_env
 from ..runtime import seed_everything
 from ..tabular import linear_schedule
-from . import TrainResult
+from . import (TrainResult, check_fields, check_learning_starts, flag, in_range, layer_sizes,
+               learning_rate, one_of, or_none, positive, positive_int)
 
-__all__ = ["Config", "DQNAgent", "train", "td_target", "dqn_loss", "update_target"]
+__all__ = ["Config", "DQNAgent", "train", "dqn_loss"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -78,145 +79,38 @@ __all__ = ["Config", "DQNAgent", "train", "td_target", "dqn_loss", "update_targe
 class Config:
     r"""Every knob of :func:`train`. The defaults solve CartPole-v1 (greedy return ≥ 475).
 
-    The budget and the environments:
-
-    * ``total_steps``: environment steps (transitions, summed over copies) to train for;
-      ``train(..., total_steps=N)`` overrides it.
-    * ``n_envs``: copies of the environment stepped together (one forward pass of $Q_\theta$
-      per vector step for all copies).
-
-    The network and the optimiser:
-
-    * ``hidden_sizes``: hidden layers of $Q_\theta$ (ReLU), e.g. (64, 64); the output layer has
-      one unit per action.
-    * ``lr``: Adam's learning rate $\alpha$ at the start; ``lr_final``: if not None, $\alpha$
-      decays linearly to this value at the end of training. A small final step size keeps
-      the last policy from drifting away from a good one (DQN on CartPole otherwise often
-      "forgets" a solved task late in training).
-    * ``max_grad_norm``: clip the gradient's norm to this before each step (None: no clipping).
-    * ``loss``: ``"huber"`` (smooth L1, $\delta = 1$, as in {cite}`mnih2015`) or ``"mse"``.
-
-    The targets:
-
-    * ``gamma``: the discount $\gamma$.
-    * ``double_dqn``: use the Double DQN target {cite}`vanhasselt2016`.
-    * ``target_update_interval``: $C$, gradient steps between refreshes of $\theta^-$.
-      ``target_update_interval=1`` with ``tau=1`` makes $\theta^- = \theta$ at every step:
-      no target network (the unstable "naive" variant of the chapter).
-    * ``tau``: 1.0 — hard copy $\theta^- \leftarrow \theta$; $\tau < 1$ — Polyak averaging
-      $\theta^- \leftarrow \tau \theta + (1 - \tau)\theta^-$ at each refresh.
-
-    Replay and updates:
-
-    * ``buffer_size``: replay capacity (transitions); ``batch_size``: minibatch size $B$.
-    * ``learning_starts``: environment steps of ε-greedy play before updates begin (must be
-      ≥ ``batch_size``: the buffer cannot be sampled before); the first update phase comes
-      after ``learning_starts + train_freq`` steps.
-    * ``train_freq``: environment steps between update phases; ``gradient_steps``: Adam steps
-      per phase. (Mnih et al.: one step every 4 environment steps.)
-
-    Exploration:
-
-    * ``eps_start``, ``eps_end``, ``eps_fraction``: ε decays linearly from ``eps_start`` to
-      ``eps_end`` over the first ``eps_fraction * total_steps`` environment steps, then stays.
-      The trained agent keeps ``eps_end`` for ``act(obs)``; ``act(obs, deterministic=True)`` is
-      greedy.
-
-    How the defaults were chosen (CartPole-v1, ``python -m rlnotes bench dqn --peers``). The
-    replay, exploration and update schedule are rl-baselines3-zoo's tuned CartPole-v1 values
-    for SB3's DQN (hyperparams/dqn.yml: batch 64, learning_starts 1000, 128 gradient steps
-    every 256 env steps, ε → 0.04 over the first 16% of 50k steps; the zoo's
-    ``target_update_interval: 10`` env steps refreshes $\theta^-$ once between two update
-    phases, which is ``target_update_interval=128`` gradient steps here). DQN on CartPole
-    often solves the task and then *forgets* it, so what was tuned is the stability of the
-    final policy (greedy return after the last update):
-
-    * zoo values (lr 2.3e-3, constant), 64×64 network, plain DQN target: seed 0 reached a
-      training return of 475 after 42k steps, then collapsed (greedy 80 at the end);
-    * the same with the learning rate annealed linearly to 1e-5: seed 0 still ended at 85;
-    * 128×128, Double DQN, lr 2.3e-3 annealed to 1e-5: 3 of 5 seeds at 500, seed 2 ended at
-      92 and seed 3 at 407 (both had reached 475 first);
-    * the same with lr 1e-3 (the defaults): greedy return 500 on seeds 0, 1, 2, 4 and 360 on
-      seed 3 (``python -m rlnotes bench dqn --peers``: 4/5 solved, median training wall 22.4 s
-      vs 39.7 s for SB3 with the zoo's values, which solved 3/5). The stability is marginal:
-      the same run with Adam's ``fused=True`` (the same update up to rounding) solved 3/5;
-    * the same without gradient-norm clipping (``max_grad_norm=None``, the default): the Huber
-      loss already bounds each sample's gradient, the clip at 10 was rarely active, and
-      computing the norm cost ~20% of the update time; 4/5 solved (seed 3 ends at 374).
-      Cheaper still but less stable: 64×64 networks (1/5), 64 gradient steps per phase (2/5),
-      42k steps (3/5), plain DQN target (2/5).
-
-    * the same numbers, computed faster (every change checked to leave the training history
-      identical, bit for bit): the minibatches of an update phase drawn at once
-      (:meth:`rlnotes.buffers.ReplayBuffer.sample_batches`), Adam's ``foreach`` update, and
-      forward passes without ``nn.Module``'s per-call overhead (``_PlainForward``):
-      ``python -m rlnotes bench dqn --peers`` on a quiet machine, 4/5 solved (seed 3 at 374
-      again), median training wall 15.8 s vs 35.1 s for SB3 (3/5 solved), a ratio of 0.45
-      (it was 19.2 s vs 37.9 s, 0.51, before).
-
-    So: a 128×128 network (cheaper per gradient step than the zoo's 256×256), the Double DQN
-    target (less overestimation), and a smaller learning rate annealed to 1e-5, so that the
-    last updates cannot undo a solved task. The whole run fits in the buffer (50k
-    transitions), so the failures seen early are never forgotten.
+    The targets, the target network and replay are derived in {ref}`ch-dqn`. How the defaults
+    were chosen: {ref}`the benchmarks appendix <bench-defaults-dqn>`.
     """
 
     # budget and environments
-    total_steps: int = 50_000
-    n_envs: int = 1
-    # network and optimiser
-    hidden_sizes: tuple = (128, 128)
-    lr: float = 1e-3
-    lr_final: float | None = 1e-5
-    max_grad_norm: float | None = None
-    loss: str = "huber"
+    total_steps: int = positive_int(50_000)             #: env steps to train for (all copies)
+    n_envs: int = positive_int(1)                       #: env copies stepped together
+    # network and optimiser (Adam)
+    hidden_sizes: tuple = layer_sizes((128, 128))       #: hidden widths of Q_θ (ReLU)
+    lr: float = learning_rate(1e-3, "1e-4 to 1e-3")     #: step size α at the start
+    lr_final: float | None = or_none(learning_rate(1e-5), "constant α")  #: α at the end
+    max_grad_norm: float | None = or_none(positive(None), "no clipping")  #: clip ‖∇L‖ to this
+    loss: str = one_of("huber", ("huber", "mse"))       #: Huber (δ = 1, as Mnih et al.) or squared
     # targets
-    gamma: float = 0.99
-    double_dqn: bool = True
-    target_update_interval: int = 128
-    tau: float = 1.0
+    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    double_dqn: bool = flag(True)                       #: the Double DQN target
+    target_update_interval: int = positive_int(128)     #: C, gradient steps between refreshes of θ⁻
+    tau: float = in_range(1.0, "(0, 1]", hint="1: hard copy")  #: θ⁻ ← τθ + (1-τ)θ⁻ per refresh
     # replay and updates
-    buffer_size: int = 50_000
-    batch_size: int = 64
-    learning_starts: int = 1_000
-    train_freq: int = 256
-    gradient_steps: int = 128
-    # exploration
-    eps_start: float = 1.0
-    eps_end: float = 0.04
-    eps_fraction: float = 0.16
+    buffer_size: int = positive_int(50_000)             #: replay capacity (transitions)
+    batch_size: int = positive_int(64)                  #: B, transitions per minibatch
+    learning_starts: int = positive_int(1_000, "at least batch_size")  #: ε-greedy steps, no updates
+    train_freq: int = positive_int(256)                 #: env steps between update phases
+    gradient_steps: int = positive_int(128)             #: Adam steps per update phase
+    # exploration: ε decays linearly over the first eps_fraction * total_steps, then stays
+    eps_start: float = in_range(1.0, "[0, 1]", "a probability")  #: ε at the start
+    eps_end: float = in_range(0.04, "[0, 1]", "a probability")   #: ε at the end (act() keeps it)
+    eps_fraction: float = in_range(0.16, "(0, 1]")      #: fraction of the budget ε decays over
 
     def __post_init__(self):
-        for name in ("total_steps", "n_envs", "target_update_interval", "buffer_size",
-                     "batch_size", "train_freq", "gradient_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Config.{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.learning_starts, (int, np.integer)) or self.learning_starts < self.batch_size:
-            raise ValueError(
-                f"Config.learning_starts = {self.learning_starts!r} must be an integer >= "
-                f"batch_size = {self.batch_size}: the replay buffer cannot be sampled before it "
-                f"holds a batch. Raise learning_starts (e.g. 1000) or lower batch_size.")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"Config.gamma is a discount in [0, 1], got {self.gamma!r}")
-        for name in ("lr", "lr_final"):
-            value = getattr(self, name)
-            if value is None and name == "lr_final":
-                continue
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"Config.{name} is a learning rate and must be > 0, got "
-                                 f"{value!r} (typical for DQN with Adam: 1e-4 to 1e-3)")
-        if not 0.0 < self.tau <= 1.0:
-            raise ValueError(f"Config.tau must be in (0, 1] (1: hard copy), got {self.tau!r}")
-        if self.loss not in ("huber", "mse"):
-            raise ValueError(f"Config.loss must be 'huber' or 'mse', got {self.loss!r}")
-        for name in ("eps_start", "eps_end"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"Config.{name} is a probability in [0, 1], got {getattr(self, name)!r}")
-        if not 0.0 < self.eps_fraction <= 1.0:
-            raise ValueError(f"Config.eps_fraction must be in (0, 1], got {self.eps_fraction!r}")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"Config.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}")
-        self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
+        check_fields(self)
+        check_learning_starts(self)                     # learning_starts >= batch_size
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,16 +130,6 @@ class DQNAgent:
     def __init__(self, q_net, n_actions, epsilon=0.0, rng=None):
         self.q_net, self.n_actions, self.epsilon = q_net, int(n_actions), float(epsilon)
         self.rng = np.random.default_rng(0) if rng is None else rng
-        self._plain = (None, None)                         # (q_net, its _PlainForward)
-
-    def _forward(self, x):
-        """``self.q_net(x)``, through ``_PlainForward`` when the net is an rlnotes mlp."""
-        if self._plain[0] is not self.q_net:               # (re)build if q_net was replaced
-            try:
-                self._plain = (self.q_net, _PlainForward(self.q_net))
-            except TypeError:                              # another architecture: call it
-                self._plain = (self.q_net, self.q_net)
-        return self._plain[1](x)
 
     def q_values(self, obs):
         r"""$Q_\theta(s, \cdot)$ as a numpy array (..., A), without building a graph."""
@@ -264,7 +148,7 @@ class DQNAgent:
         actions = self.rng.integers(self.n_actions, size=N) if explore.any() else np.zeros(N, np.int64)
         if not explore.all():                                            # someone acts greedily
             with torch.no_grad():
-                greedy = self._forward(torch.from_numpy(batch)).argmax(-1).numpy()   # argmax_a Q_θ(s,a)
+                greedy = self.q_net(torch.from_numpy(batch)).argmax(-1).numpy()   # argmax_a Q_θ(s,a)
             actions = np.where(explore, actions, greedy)
         actions = actions.astype(np.int64)
         return int(actions[0]) if single else actions
@@ -274,77 +158,24 @@ class DQNAgent:
 
 
 # --------------------------------------------------------------------------------------------
-# Targets and loss
+# Loss (the targets are rlnotes.returns.dqn_targets and double_dqn_targets)
 # --------------------------------------------------------------------------------------------
-def td_target(target_net, rewards, next_obs, terminated, gamma, double_dqn=False, q_net=None):
-    r"""The regression target $y$ of DQN, no gradient.
-
-    DQN:        $y = r + \gamma (1 - \text{terminated}) \max_{a'} Q_{\theta^-}(s', a')$
-    Double DQN: $y = r + \gamma (1 - \text{terminated})\, Q_{\theta^-}\big(s', \arg\max_{a'}
-    Q_\theta(s', a')\big)$ (needs ``q_net`` = $Q_\theta$).
-
-    rewards, terminated: float tensors (B,) (terminated 1.0 / 0.0 — *not* "done": a truncated
-    transition bootstraps); next_obs: (B, obs_dim), the true next observation.
-    Returns a float tensor (B,). Derived in {ref}`ch-dqn`.
-    """
-    with torch.no_grad():
-        q_next = target_net(next_obs)                                      # Q_θ⁻(s', ·)  (B, A)
-        if double_dqn:
-            if q_net is None:
-                raise ValueError("td_target(double_dqn=True) needs q_net (the online network "
-                                 "Q_θ that chooses the next action)")
-            a_star = q_net(next_obs).argmax(-1, keepdim=True)              # argmax_a' Q_θ(s', a')
-            v_next = q_next.gather(-1, a_star).squeeze(-1)                 # Q_θ⁻(s', a*)
-        else:
-            v_next = q_next.max(-1).values                                 # max_a' Q_θ⁻(s', a')
-        return rewards + gamma * (1.0 - terminated) * v_next               # r + γ(1 − term) v'
-
-
 def dqn_loss(q_net, target_net, batch, gamma, double_dqn=False, loss="huber"):
     r"""$L(\theta) = \frac1B\sum \ell(y - Q_\theta(s, a))$ on a :class:`rlnotes.buffers.ReplayBatch`
-    of torch tensors; $\ell$ = Huber (``"huber"``) or squared error (``"mse"``).
-    Returns ``(loss, q_taken)``, q_taken = $Q_\theta(s, a)$ (B,) (for logging)."""
+    of torch tensors; $\ell$ = Huber (``"huber"``) or squared error (``"mse"``); the targets $y$
+    are :func:`rlnotes.returns.dqn_targets`, or :func:`rlnotes.returns.double_dqn_targets` if
+    ``double_dqn``. Returns ``(loss, q_taken)``, q_taken = $Q_\theta(s, a)$ (B,) (for logging)."""
     obs, actions, rewards, next_obs, terminated = batch
-    y = td_target(target_net, rewards, next_obs, terminated, gamma, double_dqn, q_net)
+    if double_dqn:
+        y = double_dqn_targets(q_net, target_net, rewards, next_obs, terminated, gamma)
+    else:
+        y = dqn_targets(target_net, rewards, next_obs, terminated, gamma)
     q_taken = q_net(obs).gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)   # Q_θ(s, a)
     if loss == "huber":
         value = nn.functional.smooth_l1_loss(q_taken, y)                   # Huber, δ = 1
     else:
         value = nn.functional.mse_loss(q_taken, y)
     return value, q_taken
-
-
-def update_target(target_net, q_net, tau=1.0):
-    r"""$\theta^- \leftarrow \tau\theta + (1 - \tau)\theta^-$ (τ = 1: a hard copy)."""
-    with torch.no_grad():
-        for p_targ, p in zip(target_net.parameters(), q_net.parameters()):
-            if tau == 1.0:
-                p_targ.copy_(p)
-            else:
-                p_targ.mul_(1.0 - tau).add_(p, alpha=tau)
-
-
-class _PlainForward:
-    r"""An rlnotes ``mlp`` with ReLU (Linear, ReLU, ..., Linear) called as a plain function.
-
-    Bit for bit the same computation as ``net(x)`` (the same ``F.linear`` and ``relu`` on the
-    same parameter tensors, so gradients flow to them as usual), without ``nn.Module``'s
-    per-call machinery, which here costs more than the arithmetic of a 64-sample batch: DQN
-    makes three forward passes per gradient step and one per environment step.
-    """
-
-    def __init__(self, net):
-        kinds = [type(m) for m in net]
-        expected = [nn.Linear, nn.ReLU] * (len(kinds) // 2) + [nn.Linear]
-        if kinds != expected:
-            raise TypeError(f"_PlainForward needs Linear, ReLU, ..., Linear; got {kinds}")
-        self.layers = [(m.weight, m.bias) for m in net if isinstance(m, nn.Linear)]
-
-    def __call__(self, x):
-        *hidden, (w_out, b_out) = self.layers
-        for w, b in hidden:
-            x = torch.relu(nn.functional.linear(x, w, b))
-        return nn.functional.linear(x, w_out, b_out)
 
 
 def _check_env(env, env_id):
@@ -397,7 +228,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     if not isinstance(config, Config):
         raise TypeError(f"config must be a rlnotes.algos.dqn.Config, got {type(config).__name__}")
     if total_steps is not None:
-        config = Config(**{**asdict(config), "total_steps": total_steps})   # validates it
+        config = replace(config, total_steps=total_steps)        # validates it
     start_time = time.perf_counter()
 
     # set-up: seeds, N env copies, Q_θ and its target copy Q_θ⁻, the replay buffer
@@ -411,7 +242,6 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     # foreach: Adam's update for all parameter tensors in a few vectorised calls - the same
     # numbers as the default per-tensor loop, bit for bit, with less Python overhead per step
     optimizer = torch.optim.Adam(q_net.parameters(), lr=config.lr, foreach=True)
-    q_fast, target_fast = _PlainForward(q_net), _PlainForward(target_net)   # = q_net, target_net
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), seed=seed)
     agent = DQNAgent(q_net, n_actions, epsilon=config.eps_start, rng=np.random.default_rng(seed + 1))
     epsilon = linear_schedule(config.eps_start, config.eps_end,
@@ -461,7 +291,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                     batches = buffer.sample_batches(config.gradient_steps,
                                                     config.batch_size).as_tensors()
                     for batch in zip(*batches):           # (obs, actions, rewards, next_obs, terminated)
-                        loss, _ = dqn_loss(q_fast, target_fast, batch, config.gamma,
+                        loss, _ = dqn_loss(q_net, target_net, batch, config.gamma,
                                            config.double_dqn, config.loss)
                         optimizer.zero_grad()
                         loss.backward()
@@ -471,7 +301,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                         grad_steps += 1
                         # 3. refresh the target network every C gradient steps
                         if grad_steps % config.target_update_interval == 0:
-                            update_target(target_net, q_net, config.tau)
+                            polyak_update(target_net, q_net, config.tau)
                             target_updates += 1
                     last_loss = float(loss.detach())
                     _check_finite(loss, config)

@@ -61,7 +61,8 @@ from ..progress import TextBar, progress as progress_bar
 from ..returns import gae
 from ..rollout import make_vec_env
 from ..runtime import seed_everything
-from . import TrainResult
+from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate,
+               non_negative, number, one_of, or_none, positive, positive_int)
 
 __all__ = ["Config", "PRESETS", "PPOAgent", "RunningNormalizer", "train"]
 
@@ -75,108 +76,45 @@ OBJECTIVES = ("clip", "kl")
 class Config:
     r"""Every knob of :func:`train`. The defaults are for CartPole-v1; :meth:`pendulum` for Pendulum-v1.
 
-    The objective:
-
-    * ``objective``: ``"clip"`` — the clipped surrogate; ``"kl"`` — the KL-penalised surrogate
-      with adaptive $\beta$.
-    * ``clip_eps``: $\epsilon$, the clip range of the ratio (``"clip"`` only).
-    * ``kl_target``, ``kl_beta_init``: $d_\text{targ}$ and the initial $\beta$ (``"kl"`` only;
-      the paper's $\beta_0 = 1$ and $d_\text{targ} \in \{0.003, 0.01, 0.03\}$).
-    * ``gamma``, ``lam``: the discount $\gamma$ and GAE's $\lambda$.
-
-    The rollout and the optimisation:
-
-    * ``n_envs``: copies of the environment stepped together (one network call per vector step).
-    * ``n_steps``: steps per copy in a rollout; a rollout has ``n_envs * n_steps`` transitions.
-    * ``n_epochs``: passes over each rollout; ``n_minibatches``: minibatches per pass (the
-      rollout is shuffled each pass), one Adam step each.
-    * ``total_steps``: environment steps of training (rounded up to whole rollouts).
-      ``train(..., total_steps=N)`` overrides it.
-    * ``lr``: Adam's learning rate $\alpha$ for both networks; ``anneal_lr``: decrease it
-      linearly to 0 over training (an implementation detail of the paper's Atari experiments;
-      the last updates are small, so the final policy does not drift away from a good one).
-    * ``max_grad_norm``: rescale the gradient of the total loss to at most this norm (None: no
-      clipping) — a guard against the occasional huge step, not in the paper's pseudocode.
-    * ``normalize_advantages``: rescale $\hat A$ to mean 0, std 1 within each minibatch (not in
-      the paper; makes the step size independent of the reward scale).
-
-    The networks (separate actor and critic; tanh hidden layers):
-
-    * ``hidden_sizes``: the policy network; ``value_hidden_sizes``: the value network
-      $V_\phi$. Separate networks, because a shared body lets the value loss (large, and
-      growing with the return) pull the policy's features around; this costs a second small
-      forward pass and nothing else. Both are trained together on one loss by one optimiser.
-    * ``vf_coef``: weight $c_1$ of the value loss $\frac12(V_\phi(s_t) - \hat V^\text{targ}_t)^2$
-      in the total loss (with separate networks it only rescales the critic's step).
-    * ``clip_value``: clip the value update like the ratio, $V_\text{clip} = V_\text{old} +
-      \operatorname{clip}(V_\phi - V_\text{old}, -\epsilon, \epsilon)$ and use the larger of the
-      two squared errors (OpenAI baselines' detail). Off by default: it did not help in the
-      large study of {cite}`andrychowicz2021matters`, and its $\epsilon$ depends on the
-      reward scale.
-    * ``ent_coef``: weight $c_2$ of the entropy bonus $\mathbb E[\mathcal H(\pi_\theta(\cdot|s_t))]$.
-    * ``log_std_init``: initial $\log\sigma$ of a Gaussian policy (continuous actions only).
-
-    Continuous-control details (off for CartPole):
-
-    * ``normalize_obs``: subtract a running mean from observations and divide by a running
-      standard deviation, both over all observations seen in training, updated after each
-      iteration (fixed during a rollout and its updates, so $\log\pi_{\theta_\text{old}}$ is
-      exactly the behaviour policy's); the trained agent keeps them and applies them in ``act``.
-    * ``reward_scale``: multiply rewards by this constant before GAE and the value loss (the
-      reported returns are unscaled). Keeps the value targets of order 1.
-
-    How the CartPole defaults were chosen (``python -m rlnotes bench ppo``): rollouts of
-    8 × 128 steps, 4 epochs of 4 minibatches of 256, and a large learning rate (2.5e-3, ten
-    times the usual 2.5e-4) annealed to 0, for 100k steps — rl-baselines3-zoo's CartPole budget,
-    with far fewer gradient steps (~1560 against the zoo's ~7800 from 20 epochs), which is where
-    the speed comes from. A 60k-step budget solved only 7 of 10 unseen seeds on some CPUs; 100k
-    solved every unseen seed we tried, under every numerical variant (benchmarks appendix).
+    The objectives, GAE and the loss are derived in {ref}`ch-ppo`, which also lists where this
+    implementation departs from the paper. How the defaults were chosen:
+    {ref}`the benchmarks appendix <bench-defaults-ppo>`.
     """
 
-    objective: str = "clip"
-    clip_eps: float = 0.2
-    kl_target: float = 0.01
-    kl_beta_init: float = 1.0
-    gamma: float = 0.99
-    lam: float = 0.95
+    # the objective
+    objective: str = one_of("clip", OBJECTIVES)         #: clipped surrogate, or KL penalty ("kl")
+    clip_eps: float = positive(0.2)                     #: clip range ε of the ratio ("clip" only)
+    kl_target: float = positive(0.01)                   #: d_targ ("kl" only; paper 0.003 to 0.03)
+    kl_beta_init: float = positive(1.0)                 #: initial β ("kl" only; paper 1)
+    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    lam: float = in_range(0.95, "[0, 1]")               #: GAE's λ
     # rollout and optimisation
-    n_envs: int = 8
-    n_steps: int = 128
-    n_epochs: int = 4
-    n_minibatches: int = 4
-    total_steps: int = 100_000
-    lr: float = 2.5e-3
-    anneal_lr: bool = True
-    max_grad_norm: float | None = 0.5
-    normalize_advantages: bool = True
-    # networks
-    hidden_sizes: tuple = (64, 64)
-    value_hidden_sizes: tuple = (64, 64)
-    vf_coef: float = 0.5
-    clip_value: bool = False
-    ent_coef: float = 0.0
-    log_std_init: float = 0.0
+    n_envs: int = positive_int(8)                       #: env copies stepped together
+    n_steps: int = positive_int(128)                    #: steps per copy in a rollout
+    n_epochs: int = positive_int(4)                     #: passes over each rollout
+    n_minibatches: int = positive_int(4)                #: minibatches per pass, one Adam step each
+    total_steps: int = positive_int(100_000)            #: env steps to train for (whole rollouts)
+    lr: float = learning_rate(2.5e-3)                   #: Adam's step size α, both networks
+    anneal_lr: bool = flag(True)                        #: α decays linearly to 0 over training
+    max_grad_norm: float | None = or_none(positive(0.5), "no clipping")  #: clip ‖∇L‖ to this
+    normalize_advantages: bool = flag(True)             #: Â to mean 0, std 1 in each minibatch
+    # networks (separate actor and critic, tanh; one optimiser)
+    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths of π_θ
+    value_hidden_sizes: tuple = layer_sizes((64, 64))   #: hidden widths of V_φ
+    vf_coef: float = non_negative(0.5)                  #: c_1, weight of the value loss
+    clip_value: bool = flag(False)                      #: clip V_φ's change to ±ε (as baselines)
+    ent_coef: float = non_negative(0.0)                 #: c_2, weight of the entropy bonus
+    log_std_init: float = number(0.0)                   #: initial log σ (Gaussian policies only)
     # continuous-control details
-    normalize_obs: bool = False
-    reward_scale: float = 1.0
+    normalize_obs: bool = flag(False)                   #: observations by running mean and std
+    reward_scale: float = positive(1.0)                 #: rewards × this for GAE and V_φ's loss
 
     @classmethod
     def pendulum(cls, **overrides):
         r"""The preset for Pendulum-v1 (diagonal Gaussian policy), used by ``train("Pendulum-v1")``.
 
-        Pendulum has no terminal state and a 200-step time limit: every episode is truncated, so
-        bootstrapping through truncation matters. $\gamma = 0.98$, $\lambda = 0.95$
-        (rl-baselines3-zoo uses $\gamma = 0.9$; in our tuning runs 0.9 < 0.95 ≲ 0.98 > 0.99 in
-        final greedy return, the differences a few points). Longer rollouts (8 × 256), 10 epochs
-        of 16 minibatches of 128, a smaller learning rate and 300k steps: a slower problem than
-        CartPole, where a Gaussian policy has to become precise. Rewards scaled by 0.1 and
-        observations normalised (see the fields). The benchmark's −200 is close to what these
-        runs reach: final greedy returns were between about −180 and −201 on the seeds we
-        tried, so whether a seed counts as solved can hinge on a point or two. PPO on Pendulum
-        is also sensitive to details: with minibatches of 64 instead of 128 (and $\gamma = 0.95$)
-        one seed never learned the swing-up (−616). ``python -m rlnotes bench ppo-pendulum``
-        measures the preset over 5 seeds.
-        Keyword arguments override fields.
+        Keyword arguments override fields. How the preset was chosen:
+        {ref}`the benchmarks appendix <bench-defaults-ppo>`.
         """
         base = dict(gamma=0.98, lam=0.95, n_envs=8, n_steps=256, n_epochs=10, n_minibatches=16,
                     total_steps=300_000, lr=1e-3, ent_coef=0.0, log_std_init=0.0,
@@ -184,32 +122,11 @@ class Config:
         return cls(**{**base, **overrides})
 
     def __post_init__(self):
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"Config.objective must be one of {OBJECTIVES}, got {self.objective!r}")
-        for name in ("gamma", "lam"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
-                raise ValueError(f"Config.{name} must be in [0, 1], got {value!r}")
-        for name in ("n_envs", "n_steps", "n_epochs", "n_minibatches", "total_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Config.{name} must be a positive integer, got {value!r}")
+        check_fields(self)
         if self.n_minibatches > self.n_envs * self.n_steps:
             raise ValueError(f"Config.n_minibatches={self.n_minibatches} is more than the "
                              f"{self.n_envs * self.n_steps} transitions of a rollout "
                              f"(n_envs * n_steps)")
-        for name in ("lr", "clip_eps", "kl_target", "kl_beta_init", "reward_scale"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"Config.{name} must be a positive number, got {value!r}")
-        for name in ("vf_coef", "ent_coef"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"Config.{name} must be a number >= 0, got {value!r}")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"Config.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}")
-        self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
-        self.value_hidden_sizes = tuple(int(h) for h in self.value_hidden_sizes)
 
 
 #: env id -> the Config ``train`` uses when called with ``config=None`` (others: ``Config()``).

@@ -34,9 +34,8 @@ Usage::
 """
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -47,7 +46,8 @@ from ..progress import TextBar, progress as progress_bar
 from ..returns import discounted_return, reward_to_go
 from ..rollout import collect_episodes, make_vec_env
 from ..runtime import seed_everything
-from . import TrainResult
+from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate, one_of,
+               or_none, positive, positive_int)
 
 __all__ = ["Config", "train", "policy_weights", "batch_mean_return", "value_targets", "fit_value"]
 
@@ -61,99 +61,32 @@ BASELINES = ("none", "mean", "value")
 class Config:
     r"""Every knob of :func:`train`. The defaults solve CartPole-v1 (greedy return ≥ 475).
 
-    The estimator (which $\Psi_t$ multiplies $\nabla_\theta \log \pi_\theta(a_t|s_t)$):
-
-    * ``reward_to_go``: True — $\hat R_t = \sum_{t' \ge t} \gamma^{t'-t} r_{t'}$, the return
-      still ahead at step $t$; False — $R(\tau) = \sum_t \gamma^t r_t$, the whole episode's
-      return, for every step (the estimator as first derived).
-    * ``baseline``: what is subtracted from the weight. ``"none"``; ``"mean"`` — one constant
-      $b$ per batch: the average return $\frac1E\sum_k R(\tau_k)$ of the batch's $E$ episodes
-      when ``reward_to_go=False``, the average of $\hat R_t$ over all its steps otherwise;
-      ``"value"`` — a learned state-value function $V_\phi(s_t)$, fitted by regression on the
-      reward-to-go targets.
-    * ``gamma``: the discount $\gamma$ in $R(\tau)$ and $\hat R_t$ (credit assignment: a reward
-      $k$ steps later counts $\gamma^k$). 0.99 looks about 100 steps ahead.
-    * ``normalize_advantages``: rescale the batch's weights to mean 0 and standard deviation 1
-      before the update. This is a practical detail, not part of the derivation: it makes
-      the step size independent of the scale of the rewards (and, with the mean removed, acts
-      as one more constant baseline). It makes the estimate slightly biased (the mean and
-      standard deviation are computed from the same batch), which does not matter in practice.
-
-    The batch and the budget:
-
-    * ``n_envs``: copies of the environment stepped together; the policy is evaluated once per
-      vector step for all copies (batched inference).
-    * ``batch_steps``: each batch holds complete episodes and at least this many steps (each
-      copy plays until it has taken ``batch_steps / n_envs`` steps and finishes its episode).
-      One gradient step of $\theta$ per batch: the estimator needs fresh on-policy data.
-    * ``total_steps``: stop once this many environment steps (transitions in the training
-      batches) have been used. ``train(..., total_steps=N)`` overrides it.
-
-    The networks and the optimisers (Adam for both):
-
-    * ``hidden_sizes``: hidden layers of the policy network (tanh), e.g. (64, 64).
-    * ``lr``: the policy's learning rate $\alpha$.
-    * ``value_hidden_sizes``, ``value_lr``: the value network $V_\phi$ and its learning rate.
-    * ``value_iters``: gradient steps on $V_\phi$ per batch, each on a random minibatch of
-      ``value_batch_size`` states (the whole batch if None) with the squared error
-      $(V_\phi(s_t) - \hat R_t)^2$ (only used with ``baseline="value"``).
-    * ``bootstrap_truncated``: with ``baseline="value"``, an episode cut by the time limit (not
-      by a terminal state) did not end: its reward-to-go is completed with
-      $\gamma^{T-t} V_\phi(o_T)$, the value of the observation where it was cut. Without it a
-      state near the time limit looks worth less than the same state early in an episode,
-      which $V_\phi(s)$ cannot represent and the policy would be pushed by. This is the
-      partial-episode bootstrapping of {cite}`pardo2018timelimits`.
-    * ``max_grad_norm``: clip the policy gradient's norm to this (None: no clipping).
-
-    How the defaults were chosen (CartPole-v1, ``python -m rlnotes bench reinforce``): batches
-    of ~4000 steps from 8 copies, one policy step each. With ``lr=0.01`` the return reaches 500
-    sooner (~100k steps) but one run in five collapsed to ~200 for a while after 400k steps;
-    ``lr=0.005`` reaches 500 after ~150–250k steps and stayed there on every seed tried, so the
-    budget is 400k steps. Without ``bootstrap_truncated`` training returns dip more often once
-    episodes reach the 500-step limit.
+    The estimator multiplies $\nabla_\theta \log \pi_\theta(a_t|s_t)$ by a weight $\Psi_t$
+    ({ref}`ch-score-function`, {ref}`ch-variance-reduction`); one Adam step of $\theta$ per
+    batch. How the defaults were chosen: {ref}`the benchmarks appendix <bench-defaults-reinforce>`.
     """
 
     # the estimator
-    reward_to_go: bool = True
-    baseline: str = "value"
-    gamma: float = 0.99
-    normalize_advantages: bool = True
+    reward_to_go: bool = flag(True)                     #: Ψ_t = R̂_t, or R(τ) if False
+    baseline: str = one_of("value", BASELINES)          #: none, the batch mean or V_φ(s_t)
+    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ (0.99 sees ~100 steps)
+    normalize_advantages: bool = flag(True)             #: rescale the batch's Ψ_t to mean 0, std 1
     # batch and budget
-    n_envs: int = 8
-    batch_steps: int = 4000
-    total_steps: int = 400_000
-    # networks and optimisers
-    hidden_sizes: tuple = (64, 64)
-    lr: float = 0.005
-    value_hidden_sizes: tuple = (64, 64)
-    value_lr: float = 0.01
-    value_iters: int = 40
-    value_batch_size: int | None = 512
-    bootstrap_truncated: bool = True
-    max_grad_norm: float | None = None
+    n_envs: int = positive_int(8)                       #: env copies stepped together
+    batch_steps: int = positive_int(4000)               #: min. steps per batch (whole episodes)
+    total_steps: int = positive_int(400_000)            #: environment steps to train for
+    # networks and optimisers (Adam)
+    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths of π_θ (tanh)
+    lr: float = learning_rate(0.005, "1e-3 to 1e-2")    #: π_θ's step size α
+    value_hidden_sizes: tuple = layer_sizes((64, 64))   #: hidden widths of V_φ
+    value_lr: float = learning_rate(0.01, "1e-3 to 1e-2")  #: V_φ's step size
+    value_iters: int = positive_int(40)                 #: steps on (V_φ(s_t) - R̂_t)² per batch
+    value_batch_size: int | None = or_none(positive_int(512), "the whole batch")  #: states per step
+    bootstrap_truncated: bool = flag(True)              #: if truncated, R̂_t += γ^(T-t) V_φ(o_T)
+    max_grad_norm: float | None = or_none(positive(None), "no clipping")  #: clip ‖∇_θ‖ to this
 
     def __post_init__(self):
-        if self.baseline not in BASELINES:
-            raise ValueError(f"Config.baseline must be one of {BASELINES}, got {self.baseline!r}")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"Config.gamma is a discount in [0, 1], got {self.gamma!r}")
-        for name in ("n_envs", "batch_steps", "total_steps", "value_iters"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Config.{name} must be a positive integer, got {value!r}")
-        if self.value_batch_size is not None and (
-                not isinstance(self.value_batch_size, (int, np.integer)) or self.value_batch_size < 1):
-            raise ValueError(f"Config.value_batch_size must be a positive integer or None (whole "
-                             f"batch), got {self.value_batch_size!r}")
-        for name in ("lr", "value_lr"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"Config.{name} is a learning rate and must be > 0, got {value!r} "
-                                 f"(typical: 1e-3 to 1e-2 with Adam)")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise ValueError(f"Config.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}")
-        self.hidden_sizes = tuple(int(h) for h in self.hidden_sizes)
-        self.value_hidden_sizes = tuple(int(h) for h in self.value_hidden_sizes)
+        check_fields(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,7 +190,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     if not isinstance(config, Config):
         raise TypeError(f"config must be a rlnotes.algos.reinforce.Config, got {type(config).__name__}")
     if total_steps is not None:
-        config = Config(**{**asdict(config), "total_steps": total_steps})   # validates it
+        config = replace(config, total_steps=total_steps)        # validates it
     start_time = time.perf_counter()
 
     # set-up: seeds, N copies of the env, the policy π_θ and (optionally) the value net V_φ
