@@ -10,7 +10,9 @@ For every checker:
 4. a crashing function gives a "fail" verdict with a sentence, never a traceback, and a
    non-callable argument gets a clear message.
 
-The core helpers (``call``, ``as_array``, ``checker``) are tested briefly at the end.
+The core helpers (``call``, ``as_array``, ``checker``) are tested briefly at the end; all of them in
+tests/test_exercises_core.py, and the outcomes "returns None", "ran too long" and a crash on every
+chapter's checkers in tests/test_exercises_core_outcomes.py.
 """
 from __future__ import annotations
 

@@ -210,7 +210,7 @@ def test_hints_name_the_numbers(capsys):
 def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
     verdict = _run(ex.check_causal_weights, lambda lt, lb: np.exp(np.cumsum(lt - lb)) + 0.5, capsys)
     assert verdict.status == "fail"
-    assert "the weights are wrong for step 0" in verdict.message
+    assert "the weight is wrong for step 0" in verdict.message
     verdict = _run(ex.check_is_estimate, lambda f, x, lp, lq: 123.0, capsys)
     assert verdict.status == "fail" and "expected" in verdict.message
 

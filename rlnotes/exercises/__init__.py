@@ -7,13 +7,17 @@ A checker runs the reader's function on a few cases and prints one of
 * ``✓ <what was verified>``                      — the answer is right;
 * ``✗ <a specific hint>``                        — e.g. "your backup ignores the discount:
   expected 4.6, got 5.0 for state 3";
-* ``… not attempted yet: <what to do>``          — the stub is untouched.
+* ``… not attempted yet: <what to do>``          — the stub is untouched;
+* ``✗ <name> returned None: did you forget `return`?`` — a body without a ``return``;
+* ``✗ <name> ran too long (more than 10 s) …`` — e.g. a loop that never ends (stopped where
+  the platform allows: SIGALRM in the main thread, as in Jupyter).
 
-It never lets a traceback escape. The mechanism is in :mod:`rlnotes.exercises.core`; the
+It never lets a traceback escape: a crash in the reader's code is one line naming the exception
+and the line that raised it. The mechanism is in :mod:`rlnotes.exercises.core`; the
 checkers of each chapter live in a module named after the chapter and are all importable from
 here, e.g. ``from rlnotes.exercises import check_bellman_backup``.
 """
-from .core import Hint, NotAttempted, Verdict, as_array, call, checker  # noqa: F401
+from .core import Hint, NotAttempted, ReturnsNone, Verdict, as_array, call, checker, time_limit  # noqa: F401
 from .mdps import *  # noqa: F401,F403
 from .score_function import *  # noqa: F401,F403
 from .policies import *  # noqa: F401,F403

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlnotes.exercises.core import Hint, NotAttempted, as_array, call, checker
-from rlnotes.exercises.dqn import _call_batch, _diagnose, _number, _to_numpy
+from rlnotes.exercises.core import (Hint, ReturnsNone, as_array, call, checker, diagnose, number,
+                                    require_unchanged, to_numpy)
 
 __all__ = ["check_polyak", "check_ddpg_targets", "check_td3_targets"]
+
+_TOL = dict(atol=1e-5, rtol=1e-5)        # float32 answers (torch) must pass too
 
 
 # ============================================================================================
@@ -37,8 +39,8 @@ def check_polyak(fn):
         target, source = np.round(rng.normal(size=shape), 3), np.round(rng.normal(size=shape), 3)
         given_t, given_s = target.copy(), source.copy()
         try:
-            answer = _to_numpy(call(fn, given_t, given_s, tau))
-        except NotAttempted:
+            answer = call(fn, given_t, given_s, tau)
+        except ReturnsNone:
             if np.array_equal(given_t, target):
                 raise
             answer = given_t                      # updated `target` in place, returned nothing: fine
@@ -57,11 +59,8 @@ def check_polyak(fn):
             (tau * (source - target), "you returned only the change τ (source − target)",
              "Return the new target: target + tau * (source - target)."),
         ]
-        _diagnose(answer.reshape(-1), expected.reshape(-1), [(w.reshape(-1), m, f) for w, m, f in mistakes],
-                  "the new target", case, index_name="entry")
-        if not np.array_equal(given_s, source):
-            raise Hint(f"your function changed the online parameters `source` ({case}); only the "
-                       "target moves.")
+        diagnose(answer, expected, mistakes, "the new target", case, **_TOL)
+        require_unchanged(given_s, source, "the online parameters `source`", case, "Only the target moves.")
     return "polyak computes τ·source + (1 − τ)·target (3 cases, τ = 1 a hard copy)."
 
 
@@ -90,8 +89,8 @@ def check_ddpg_targets(fn):
     for case, r, next_q, term, trunc, gamma in _ddpg_cases():
         B = len(r)
         args = (r.copy(), next_q.copy(), term.copy(), trunc.copy())
-        answer = _to_numpy(_call_batch(fn, *args, gamma))
-        if _number(answer) is not None:
+        answer = to_numpy(call(fn, *args, gamma))
+        if number(answer) is not None:
             raise Hint(f"you returned a single number ({case}); return one target per transition, "
                        f"an array of shape ({B},).")
         answer = as_array(answer, (B,), f"the targets for {case}")
@@ -113,9 +112,8 @@ def check_ddpg_targets(fn):
             (r + gamma * (1 - term) * np.max(next_q), "you took a max over the batch", "DDPG needs "
              "no max: next_q is already Q'(s', μ'(s')), one value per transition."),
         ]
-        _diagnose(answer, expected, mistakes, "the target", case)
-        if not all(np.array_equal(x, y) for x, y in zip(args, (r, next_q, term, trunc))):
-            raise Hint(f"your function changed its input arrays in place ({case}).")
+        diagnose(answer, expected, mistakes, "the target", case, index_name="transition", **_TOL)
+        require_unchanged(args, (r, next_q, term, trunc), "its input arrays", case, "Compute into a new array.")
     return ("ddpg_targets computes y = r + γ(1 − terminated) Q'(s', μ'(s')) on 3 batches: "
             "terminal transitions stop the bootstrap, truncated ones do not.")
 
@@ -130,8 +128,7 @@ class _LinearQ:
         self.w, self.b = w, b
 
     def __call__(self, a):
-        a = _to_numpy(a)
-        a = np.asarray(a, dtype=float)
+        a = np.asarray(to_numpy(a), dtype=float)
         if a.shape != self.w.shape:
             raise Hint(f"q1 and q2 take the target actions as one (B, d) = {self.w.shape} array; "
                        f"they were called with shape {a.shape}")
@@ -167,8 +164,8 @@ def check_td3_targets(fn):
     for case, r, mu, eps, c, q1, q2, term, gamma in _td3_cases():
         B, d = mu.shape
         args = (r.copy(), mu.copy(), eps.copy())
-        answer = _to_numpy(_call_batch(fn, *args, c, q1, q2, term.copy(), gamma))
-        if _number(answer) is not None:
+        answer = to_numpy(call(fn, *args, c, q1, q2, term.copy(), gamma))
+        if number(answer) is not None:
             raise Hint(f"you returned a single number ({case}); return one target per transition, "
                        f"an array of shape ({B},).")
         answer = as_array(answer, (B,), f"the targets for {case}")
@@ -197,8 +194,7 @@ def check_td3_targets(fn):
             (r + gamma * np.minimum(q1(a_ok), q2(a_ok)), "you bootstrapped through termination",
              "Multiply the bootstrap term by (1 - terminated)."),
         ]
-        _diagnose(answer, expected, mistakes, "the TD3 target", case)
-        if not all(np.array_equal(x, z) for x, z in zip(args, (r, mu, eps))):
-            raise Hint(f"your function changed its input arrays in place ({case}).")
+        diagnose(answer, expected, mistakes, "the TD3 target", case, index_name="transition", **_TOL)
+        require_unchanged(args, (r, mu, eps), "its input arrays", case, "Compute into a new array.")
     return ("td3_targets computes r + γ(1 − terminated) min(Q1, Q2)(clip(μ' + clip(ε, −c, c), −1, 1)) "
             "on 2 batches (both clips and the min active).")

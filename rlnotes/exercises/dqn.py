@@ -19,56 +19,13 @@ with the answer that mistake gives.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from rlnotes.exercises.core import Hint, as_array, call, checker
+from rlnotes.exercises.core import (Hint, as_array, call, checker, diagnose, number, require_unchanged,
+                                    to_numpy)
 
 __all__ = ["check_q_learning_update", "check_dqn_targets", "check_double_dqn_targets"]
 
-_ATOL, _RTOL = 1e-5, 1e-5        # float32 answers (torch) must pass too
-
-
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, trim="-")
-
-
-def _to_numpy(value):
-    """torch tensors (detached) to float64 numpy; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().to(torch.float64).numpy()
-    return value
-
-
-def _number(value):
-    """The reader's answer as a float if it is a single number (0-d or one element), else None."""
-    if isinstance(value, (str, bytes, dict)):
-        return None
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    return float(arr.reshape(-1)[0]) if arr.size == 1 else None
-
-
-def _close(a, b):
-    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=_ATOL, rtol=_RTOL))
-
-
-def _diagnose(answer, expected, mistakes, what, case, index_name="transition"):
-    """Raise a Hint unless answer ≈ expected (1-D arrays); name the mistake that reproduces it.
-
-    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
-    """
-    if _close(answer, expected):
-        return
-    diff = np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))
-    i = int(diff[0]) if diff.size else int(np.argmax(np.abs(answer - expected)))
-    where = f"for {index_name} {i} ({case})" if len(expected) > 1 else f"({case})"
-    for wrong, mistake, fix in mistakes:
-        wrong = np.atleast_1d(np.asarray(wrong, dtype=float))
-        if _close(answer, wrong) and not _close(wrong, expected):
-            raise Hint(f"{mistake}: expected {_fmt(expected[i])}, got {_fmt(answer[i])} {where}. {fix}")
-    raise Hint(f"{what} is wrong {where}: expected {_fmt(expected[i])}, got {_fmt(answer[i])}.")
+_TOL = dict(atol=1e-5, rtol=1e-5)        # float32 answers (torch) must pass too
 
 
 def _call_batch(fn, *args):
@@ -82,6 +39,17 @@ def _call_batch(fn, *args):
                        "one row per transition, so the max over the actions a' is over axis 1 "
                        "(next_q.max(axis=1)), which gives one value per transition, shape (B,).") from None
         raise
+
+
+def _targets_answer(fn, args, gamma, case, B, wrong_shapes, fix):
+    """The reader's targets for a batch of B transitions as a (B,) array; a single number or an
+    answer of one of ``wrong_shapes`` gets a Hint that ends with ``fix``."""
+    answer = to_numpy(_call_batch(fn, *args, gamma))
+    got = "a single number" if number(answer) is not None else f"shape {np.shape(answer)}"
+    if B > 1 and (number(answer) is not None or np.shape(answer) in set(wrong_shapes) - {(B,)}):
+        raise Hint(f"your targets have {got} ({case}); there is one target per transition, an array "
+                   f"of shape ({B},). {fix}")
+    return as_array(answer, (B,), f"the targets for {case}")
 
 
 # ============================================================================================
@@ -140,8 +108,8 @@ def check_q_learning_update(fn):
     r"""Exercise: ``q_learning_update(...)`` $= Q(s,a) + \alpha[r + \gamma(1-\text{term})\max_{a'} Q(s',a') - Q(s,a)]$."""
     for case, Q, s, a, r, s2, a2, term, alpha, gamma in _q_update_cases():
         given = Q.copy()
-        answer = _to_numpy(call(fn, given, s, a, r, s2, a2, term, alpha, gamma))
-        value = _number(answer)
+        answer = to_numpy(call(fn, given, s, a, r, s2, a2, term, alpha, gamma))
+        value = number(answer)
         if value is None:
             shape = np.shape(answer) if not isinstance(answer, (str, bytes, dict)) else None
             if shape == Q.shape:
@@ -153,11 +121,10 @@ def check_q_learning_update(fn):
             raise Hint(f"your update returned {value} ({case})")
         q, cont = Q[s, a], 0.0 if term else 1.0
         expected = q + alpha * (r + gamma * cont * Q[s2].max() - q)
-        _diagnose(np.array([value]), np.array([expected]),
-                  _q_update_mistakes(Q, s, a, r, s2, a2, term, alpha, gamma), "the updated Q(s, a)", case)
-        if not np.array_equal(given, Q):
-            raise Hint(f"your function changed the table Q it was given ({case}); compute the new "
-                       "value and return it, without writing into Q.")
+        diagnose(value, expected, _q_update_mistakes(Q, s, a, r, s2, a2, term, alpha, gamma),
+                 "the updated Q(s, a)", case, **_TOL)
+        require_unchanged(given, Q, "the table Q it was given", case, "Compute the new value and return it, "
+                          "without writing into Q.")
     return ("q_learning_update computes Q(s,a) + α[r + γ(1 − terminated) max_a' Q(s',a') − Q(s,a)] on "
             "3 transitions (a terminal one included).")
 
@@ -195,19 +162,9 @@ def check_dqn_targets(fn):
     for case, r, next_q, term, trunc, gamma in _dqn_cases():
         B, A = next_q.shape
         args = (r.copy(), next_q.copy(), term.copy(), trunc.copy())
-        answer = _to_numpy(_call_batch(fn, *args, gamma))
-        if _number(answer) is not None and B > 1:
-            raise Hint(f"you returned a single number ({case}); return one target per transition, "
-                       f"an array of shape ({B},). (Did you take the max over all of next_q?)")
-        if np.shape(answer) == (A,) and A != B:
-            raise Hint(f"your targets have shape ({A},), one per action ({case}): the max over the "
-                       "actions is over axis 1 of next_q (shape (B, A)), which leaves one value per "
-                       f"transition, shape ({B},).")
-        if np.shape(answer) in ((B, A), (B, B)) and B > 1:
-            raise Hint(f"your targets have shape {np.shape(answer)} ({case}); there is one target "
-                       f"per transition, shape ({B},): take the max over the actions (axis 1) of "
-                       "next_q, and check that nothing broadcasts to a matrix.")
-        answer = as_array(answer, (B,), f"the targets for {case}")
+        answer = _targets_answer(fn, args, gamma, case, B, [(A,), (B, A), (B, B)],
+                                 "Take the max over the actions only, axis 1 of next_q (shape (B, A)): "
+                                 "next_q.max(axis=1); and check that nothing broadcasts to a matrix.")
         expected = _dqn_target(r, next_q, term, gamma)
         done = term | trunc
         best = next_q.max(1)
@@ -237,10 +194,9 @@ def check_dqn_targets(fn):
             (r + gamma * (1 - trunc) * best, "you used truncated where terminated belongs",
              "Multiply by (1 - terminated): termination stops the bootstrap, truncation does not."),
         ]
-        _diagnose(answer, expected, mistakes, "the target", case)
-        if not all(np.array_equal(x, y) for x, y in zip(args, (r, next_q, term, trunc))):
-            raise Hint(f"your function changed its input arrays in place ({case}); compute the "
-                       "targets into a new array.")
+        diagnose(answer, expected, mistakes, "the target", case, index_name="transition", **_TOL)
+        require_unchanged(args, (r, next_q, term, trunc), "its input arrays", case,
+                          "Compute the targets into a new array.")
     return ("dqn_targets computes y = r + γ(1 − terminated) max_a' Q⁻(s', a') on 3 batches: "
             "terminal transitions stop the bootstrap, truncated ones do not.")
 
@@ -285,15 +241,9 @@ def check_double_dqn_targets(fn):
     for case, r, online, target, term, gamma in _double_cases():
         B, A = online.shape
         args = (r.copy(), online.copy(), target.copy(), term.copy())
-        answer = _to_numpy(_call_batch(fn, *args, gamma))
-        if _number(answer) is not None and B > 1:
-            raise Hint(f"you returned a single number ({case}); return one target per transition, "
-                       f"an array of shape ({B},).")
-        if np.shape(answer) in ((B, A), (B, B), (A,)) and np.shape(answer) != (B,):
-            raise Hint(f"your targets have shape {np.shape(answer)} ({case}); there is one target "
-                       f"per transition, shape ({B},). Pick one entry per row: "
-                       "next_q_target[np.arange(B), a_star] (or take_along_axis / gather).")
-        answer = as_array(answer, (B,), f"the targets for {case}")
+        answer = _targets_answer(fn, args, gamma, case, B, [(A,), (B, A), (B, B)],
+                                 "Pick one entry per row: next_q_target[np.arange(B), a_star] (or "
+                                 "take_along_axis / gather).")
         expected = _double_target(r, online, target, term, gamma)
         rows = np.arange(B)
         cont = gamma * (1 - term)
@@ -320,9 +270,9 @@ def check_double_dqn_targets(fn):
             ((1 - term) * (r + gamma * target[rows, online.argmax(1)]), "you dropped the reward of "
              "terminal transitions", "(1 - terminated) multiplies the bootstrap term only."),
         ]
-        _diagnose(answer, expected, mistakes, "the Double DQN target", case)
-        if not all(np.array_equal(x, y) for x, y in zip(args, (r, online, target, term))):
-            raise Hint(f"your function changed its input arrays in place ({case}); compute the "
-                       "targets into a new array.")
+        diagnose(answer, expected, mistakes, "the Double DQN target", case, index_name="transition",
+                 **_TOL)
+        require_unchanged(args, (r, online, target, term), "its input arrays", case,
+                          "Compute the targets into a new array.")
     return ("double_dqn_targets computes y = r + γ(1 − terminated) Q⁻(s', argmax_a' Q_θ(s', a')) on "
             "3 batches: online network selects, target network evaluates.")

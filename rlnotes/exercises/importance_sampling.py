@@ -22,35 +22,12 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import Hint, as_array, call, checker
+from rlnotes.exercises.core import (Hint, as_array, as_scalar_tensor, call, checker, close, diagnose,
+                                    gradients, require_unchanged, through_value_model, to_numpy)
 
 __all__ = ["check_is_estimate", "check_causal_weights", "check_surrogate_objective"]
 
-_ATOL, _RTOL = 1e-8, 1e-6
-
-
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, trim="-")
-
-
-def _to_numpy(value):
-    """torch tensors (detached) to float64 numpy; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().to(torch.float64).numpy()
-    return value
-
-
-def _close(a, b, atol=_ATOL, rtol=_RTOL):
-    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=atol, rtol=rtol))
-
-
-def _match_mistake(answer, expected, mistakes, atol=_ATOL, rtol=_RTOL):
-    """The first (mistake, fix) whose answer reproduces ``answer`` (and differs from the truth)."""
-    for wrong, mistake, fix in mistakes:
-        wrong = np.asarray(wrong, dtype=float)
-        if _close(answer, wrong, atol, rtol) and not _close(wrong, expected, atol, rtol):
-            return mistake, fix
-    return None
+_TOL = dict(atol=1e-8, rtol=1e-6)
 
 
 # ============================================================================================
@@ -84,26 +61,16 @@ def check_is_estimate(fn):
     r"""Exercise: ``is_estimate(f, x, log_p, log_q)`` $= \frac1N \sum_i f(x_i)\, p(x_i)/q(x_i)$, a number."""
     for case, f, x, log_p, log_q in _is_cases():
         given = x.copy()
-        answer = _to_numpy(call(fn, f, given, log_p, log_q))
-        n = len(x)
-        fx = f(x)
+        value = as_array(call(fn, f, given, log_p, log_q), None, "the estimate")
+        require_unchanged(given, x, "the samples x it was given", case, "Compute the weights into a new array.")
+        n, fx = len(x), f(x)
         w = np.exp(log_p(x) - log_q(x))                              # p(x_i) / q(x_i)
         expected = float(np.mean(w * fx))                            # (1/N) Σ w_i f(x_i)
-        if np.shape(answer) == (n,):
-            if _close(np.asarray(answer, float), w * fx):
-                raise Hint(f"you returned the {n} per-sample terms w_i f(x_i) ({case}); the estimate "
-                           "is their average: add .mean().")
-            if _close(np.asarray(answer, float), w):
-                raise Hint(f"you returned the {n} weights p(x_i)/q(x_i) ({case}); the estimate is "
-                           "the average of the weighted values, (1/N) Σ_i w_i f(x_i).")
-            raise Hint(f"you returned {n} numbers ({case}); return one number, the estimate of E_p[f].")
-        value = float(as_array(answer, (), "the estimate"))
-        if not np.array_equal(given, x):
-            raise Hint(f"your function changed the samples x it was given ({case}); compute the "
-                       "weights into a new array.")
-        if _close(value, expected):
-            continue
         mistakes = [
+            (w * fx, f"you returned the {n} per-sample terms w_i f(x_i)", "The estimate is their "
+             "average: add .mean()."),
+            (w, f"you returned the {n} weights p(x_i)/q(x_i)", "The estimate is the average of the "
+             "weighted values, (1/N) Σ_i w_i f(x_i)."),
             (np.mean(fx / w), "your weights are inverted: you used q(x)/p(x)",
              "The samples come from q, so each must be re-weighted by how much more likely it is "
              "under p: w_i = p(x_i)/q(x_i) = exp(log_p(x_i) − log_q(x_i))."),
@@ -127,12 +94,7 @@ def check_is_estimate(fn):
             (np.mean(w), "you averaged the weights alone and left f out", "Multiply each weight "
              "by f(x_i) before averaging."),
         ]
-        found = _match_mistake(value, expected, mistakes)
-        if found:
-            mistake, fix = found
-            raise Hint(f"{mistake}: expected {_fmt(expected)}, got {_fmt(value)} ({case}). {fix}")
-        raise Hint(f"for {case} expected (1/N) Σ_i f(x_i) p(x_i)/q(x_i) = {_fmt(expected)}, got "
-                   f"{_fmt(value)}.")
+        diagnose(value, expected, mistakes, "the estimate (1/N) Σ_i f(x_i) p(x_i)/q(x_i)", case, **_TOL)
     return ("is_estimate computes the ordinary importance-sampling estimate (1/N) Σ_i f(x_i) "
             "p(x_i)/q(x_i) for Gaussian and Laplace targets, a smooth f, a step and |x|.")
 
@@ -196,26 +158,15 @@ def check_causal_weights(fn):
     for case, lt, lb in _causal_cases():
         T = len(lt)
         lt_given, lb_given = lt.copy(), lb.copy()
-        answer = _to_numpy(call(fn, lt_given, lb_given))
+        answer = to_numpy(call(fn, lt_given, lb_given))
         if np.ndim(answer) == 0 and T > 1:
             raise Hint(f"for {case} you returned a single number; return one weight per step, an "
                        f"array of shape ({T},).")
         answer = as_array(answer, (T,), f"the weights for {case}")
-        if not (np.array_equal(lt_given, lt) and np.array_equal(lb_given, lb)):
-            raise Hint(f"your function changed the arrays it was given ({case}); compute the "
-                       "weights into a new array.")
+        require_unchanged((lt_given, lb_given), (lt, lb), "the arrays it was given", case,
+                          "Compute the weights into a new array.")
         expected = np.exp(np.cumsum(lt - lb))                       # Π_{k≤t} π_θ / π_θ'
-        if _close(answer, expected):
-            continue
-        diff = np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))
-        i = int(diff[0]) if diff.size else 0
-        found = _match_mistake(answer, expected, _causal_mistakes(lt, lb))
-        if found:
-            mistake, fix = found
-            raise Hint(f"{mistake}: expected {_fmt(expected[i])}, got {_fmt(answer[i])} for step {i} "
-                       f"({case}). {fix}")
-        raise Hint(f"the weights are wrong for step {i} ({case}): expected "
-                   f"Π_{{k≤{i}}} π_θ/π_θ' = {_fmt(expected[i])}, got {_fmt(answer[i])}.")
+        diagnose(answer, expected, _causal_mistakes(lt, lb), "the weight", case, index_name="step", **_TOL)
     return ("causal_weights computes w_{0:t} = Π_{k=0}^{t} π_θ(a_k|s_k)/π_θ'(a_k|s_k) for every "
             "step t of 4 trajectories (a one-step trajectory included).")
 
@@ -258,73 +209,44 @@ def check_surrogate_objective(fn):
             logp_old = torch.log_softmax(logits, -1)[idx, actions]            # same values, graph kept
         else:
             logp_old = torch.log_softmax(logits_old, -1)[idx, actions]        # a constant
-        phi = None
-        if kind == "value":
-            gv = torch.Generator().manual_seed(5)
-            states = torch.randn(B, 3, generator=gv, dtype=torch.float64)
-            phi = torch.tensor([0.5, -1.0, 0.25], dtype=torch.float64, requires_grad=True)
-            adv = adv0 - states @ phi                                         # R − V_φ(s): has a graph
-        else:
-            adv = adv0.clone()
-        answer = call(fn, logp, logp_old, adv)
-        if not isinstance(answer, torch.Tensor):
-            raise Hint(f"return a torch tensor, got {type(answer).__name__} ({case}). float(...), "
-                       ".item() or .numpy() cut the autograd graph, and the gradient steps on the "
-                       "surrogate need it.")
-        if answer.dim() != 0:
-            if tuple(answer.shape) == (B,):
-                raise Hint(f"your surrogate has shape ({B},), one term per step ({case}); it is one "
-                           "number: average the terms with .mean().")
-            raise Hint(f"the surrogate should be a scalar (shape ()), got shape "
-                       f"{tuple(answer.shape)} ({case}).")
+        adv, phi = through_value_model(adv0, 5) if kind == "value" else (adv0.clone(), None)
+        answer = as_scalar_tensor(call(fn, logp, logp_old, adv), B, "your surrogate", case)
         lp, lo, A = (t.detach().numpy() for t in (logp, logp_old, adv))
         r = np.exp(lp - lo)                                                   # π_θ / π_θ'
         value, expected = float(answer.detach()), float(np.mean(r * A))
-        if not np.isclose(value, expected, atol=1e-10, rtol=1e-8):
-            mistakes = [
-                (-np.mean(r * A), "sign error: you returned the loss −mean(ratio · A)",
-                 "This exercise asks for the objective J^θ'(θ) itself, to be maximised: "
-                 "+mean(ratio · adv)."),
-                (np.mean(A / r), "your ratio is inverted: you used π_θ'/π_θ",
-                 "The data come from π_θ': the ratio is π_θ/π_θ' = exp(logp − logp_old)."),
-                (np.mean((lp - lo) * A), "you weighted with the log-ratio logp − logp_old: "
-                 "exponentiate it", "ratio = torch.exp(logp - logp_old)."),
-                (np.mean(lp * A), "this is the on-policy pseudo-objective mean(logp · A): its "
-                 "gradient agrees with the surrogate's only at θ = θ', and its value is not "
-                 "an estimate of anything", "Use the probability ratio "
-                 "torch.exp(logp - logp_old) in place of logp."),
-                (-np.mean(lp * A), "this is the policy-gradient pseudo-loss −mean(logp · A)",
-                 "The surrogate weights each advantage with the probability ratio: "
-                 "mean(torch.exp(logp - logp_old) * adv)."),
-                (np.sum(r * A), "you summed over the batch instead of averaging",
-                 "The surrogate is a sample mean, (1/N) Σ_n ratio_n A_n; use .mean()."),
-                (np.mean(r) * np.mean(A), "you averaged the ratios and the advantages separately "
-                 "and multiplied the averages", "Each advantage is weighted by its own step's "
-                 "ratio: (ratio * adv).mean()."),
-                (np.mean(np.exp(lp) * A), "you weighted with π_θ(a|s) alone and forgot to divide "
-                 "by π_θ'(a|s)", "ratio = torch.exp(logp - logp_old)."),
-                (np.mean(r), "you left the advantages out", "Weight each ratio by its advantage."),
-            ]
-            found = _match_mistake(value, expected, mistakes, atol=1e-10, rtol=1e-8)
-            if found:
-                mistake, fix = found
-                raise Hint(f"{mistake}: expected {_fmt(expected)}, got {_fmt(value)} ({case}). {fix}")
-            raise Hint(f"for {case} expected mean(π_θ/π_θ' · A) = {_fmt(expected)}, got {_fmt(value)}.")
-        if not answer.requires_grad:
-            raise Hint(f"your surrogate has the right value but no gradient ({case}): it must stay a "
-                       "function of logp. Did you detach logp, or compute in numpy / under "
-                       "torch.no_grad()? Only logp_old and adv are constants.")
-        try:
-            inputs = [logits] if phi is None else [logits, phi]
-            grads = torch.autograd.grad(answer, inputs, allow_unused=True)
-            grad, grad_phi = grads[0], (grads[1] if phi is not None else None)
-        except RuntimeError as e:
-            raise Hint(f"differentiating your surrogate failed ({type(e).__name__}: {e}) ({case}).") from None
+        mistakes = [
+            (-np.mean(r * A), "sign error: you returned the loss −mean(ratio · A)",
+             "This exercise asks for the objective J^θ'(θ) itself, to be maximised: "
+             "+mean(ratio · adv)."),
+            (np.mean(A / r), "your ratio is inverted: you used π_θ'/π_θ",
+             "The data come from π_θ': the ratio is π_θ/π_θ' = exp(logp − logp_old)."),
+            (np.mean((lp - lo) * A), "you weighted with the log-ratio logp − logp_old: "
+             "exponentiate it", "ratio = torch.exp(logp - logp_old)."),
+            (np.mean(lp * A), "this is the on-policy pseudo-objective mean(logp · A): its "
+             "gradient agrees with the surrogate's only at θ = θ', and its value is not "
+             "an estimate of anything", "Use the probability ratio "
+             "torch.exp(logp - logp_old) in place of logp."),
+            (-np.mean(lp * A), "this is the policy-gradient pseudo-loss −mean(logp · A)",
+             "The surrogate weights each advantage with the probability ratio: "
+             "mean(torch.exp(logp - logp_old) * adv)."),
+            (np.sum(r * A), "you summed over the batch instead of averaging",
+             "The surrogate is a sample mean, (1/N) Σ_n ratio_n A_n; use .mean()."),
+            (np.mean(r) * np.mean(A), "you averaged the ratios and the advantages separately "
+             "and multiplied the averages", "Each advantage is weighted by its own step's "
+             "ratio: (ratio * adv).mean()."),
+            (np.mean(np.exp(lp) * A), "you weighted with π_θ(a|s) alone and forgot to divide "
+             "by π_θ'(a|s)", "ratio = torch.exp(logp - logp_old)."),
+            (np.mean(r), "you left the advantages out", "Weight each ratio by its advantage."),
+        ]
+        diagnose(value, expected, mistakes, "the surrogate mean(π_θ/π_θ' · A)", case, atol=1e-10, rtol=1e-8)
+        grad, grad_phi = gradients(answer, [logits, phi], "your surrogate", case,
+                                   "It must stay a function of logp: did you detach logp, or compute in "
+                                   "numpy / under torch.no_grad()? Only logp_old and adv are constants.")
         probs = torch.softmax(logits.detach(), -1).numpy()
         onehot = np.eye(logits.shape[1])[actions.numpy()]
         expected_grad = (r * A)[:, None] * (onehot - probs) / B       # (1/N) r_n A_n ∇ log π(a_n|s_n)
         got = np.zeros_like(expected_grad) if grad is None else grad.numpy()
-        if not _close(got, expected_grad, atol=1e-10, rtol=1e-6):
+        if not close(got, expected_grad, atol=1e-10, rtol=1e-6):
             if kind == "attached" and np.allclose(got, 0.0):
                 raise Hint(f"the gradient of your surrogate is zero at θ = θ' ({case}): logp_old "
                            "was computed by the same network and still carries its graph, so "

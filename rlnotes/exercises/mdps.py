@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlnotes.exercises.core import Hint, as_array, call, checker, _fmt
+from rlnotes.exercises.core import Hint, as_array, call, checker, close, diagnose, fmt, require_unchanged
 
 # ============================================================================================
 # Chapter "Key concepts and MDPs" (book/mdps.ipynb)
@@ -16,8 +16,6 @@ from rlnotes import mdp as _mdp
 
 __all__ = ["check_discounted_return", "check_bellman_backup", "check_value_iteration_sweep",
             "check_greedy_policy"]
-
-_ATOL = 1e-6
 
 
 def _random_mdp(seed, n_states=6, n_actions=3, gamma=0.9, terminal=None):
@@ -36,35 +34,6 @@ def _random_policy(seed, n_states, n_actions):
 
 def _random_values(seed, n_states, scale=5.0):
     return np.round(np.random.default_rng(seed).uniform(-scale, scale, size=n_states), 1)
-
-
-def _close(a, b):
-    return a.shape == b.shape and np.allclose(a, b, atol=_ATOL, rtol=1e-6)
-
-
-def _first_diff(a, b):
-    """The first index where arrays a and b differ (b is the reference)."""
-    diff = np.flatnonzero(~np.isclose(a, b, atol=_ATOL, rtol=1e-6))
-    return int(diff[0]) if diff.size else int(np.argmax(np.abs(a - b)))
-
-
-def _diagnose(answer, expected, mistakes, what, case):
-    """Raise a Hint unless answer ≈ expected (both (S,) arrays).
-
-    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
-    The first mistake that reproduces the reader's answer is named, with the numbers of the
-    first state where it differs from the right answer; otherwise a general hint is raised.
-    """
-    if _close(answer, expected):
-        return
-    for wrong, mistake, fix in mistakes:
-        if _close(answer, wrong) and not _close(wrong, expected):
-            s = _first_diff(wrong, expected)
-            raise Hint(f"{mistake}: expected {_fmt(expected[s])}, got {_fmt(answer[s])} for state {s} "
-                       f"({case}). {fix}")
-    s = _first_diff(answer, expected)
-    raise Hint(f"{what} is wrong for state {s} ({case}): expected {_fmt(expected[s])}, got "
-               f"{_fmt(answer[s])}.")
 
 
 def _masked(mdp, V):
@@ -102,8 +71,6 @@ def check_discounted_return(fn):
                        f"number, the return of the whole list R = Σ_t γ^t r_t.")
         value = as_array(answer, (), "the return")
         expected = float(np.sum(gamma ** t * r))
-        if np.isclose(value, expected, atol=_ATOL):
-            continue
         mistakes = [
             (np.sum(r), "your return ignores the discount (it is the plain sum of rewards)",
              "Weight the reward of step t by gamma**t."),
@@ -116,10 +83,7 @@ def check_discounted_return(fn):
             (np.mean(gamma ** t * r), "your return is the average of the discounted rewards, not "
              "their sum", "Add the terms up instead of averaging them."),
         ]
-        for wrong, mistake, fix in mistakes:
-            if np.isclose(value, wrong, atol=_ATOL) and not np.isclose(wrong, expected, atol=_ATOL):
-                raise Hint(f"{mistake}: for {case} expected {_fmt(expected)}, got {_fmt(value)}. {fix}")
-        raise Hint(f"for {case} expected R = {_fmt(expected)}, got {_fmt(value)}.")
+        diagnose(value, expected, mistakes, "the return R = Σ_t γ^t r_t", case)
     return "discounted_return matches Σ_t γ^t r_t on 5 reward lists (including γ = 1)."
 
 
@@ -180,7 +144,7 @@ def check_bellman_backup(fn):
             (np.einsum("sa,sa->s", pi, mdp.r), "your backup leaves out the next-state values",
              "Add γ Σ_s' P(s'|s,a) V(s') = mdp.gamma * (mdp.P @ V) to the reward."),
         ]
-        _diagnose(answer, expected, mistakes, "the backed-up value", case)
+        diagnose(answer, expected, mistakes, "the backed-up value", case, index_name="state")
     return ("bellman_backup computes (T^π V)(s) = Σ_a π(a|s)[r(s,a) + γ Σ_s' P(s'|s,a) V(s')] "
             "on a random MDP, one with terminal states, and the γ = 1 grid world.")
 
@@ -225,11 +189,10 @@ def check_value_iteration_sweep(fn):
             (mdp.gamma * (mdp.P @ _masked(mdp, V)).max(axis=1), "your sweep leaves out the "
              "reward", "Add r(s, a) = mdp.r[s, a] inside the max."),
         ]
-        _diagnose(answer, expected, mistakes, "the new value", case)
-        if not np.array_equal(V_given, V):
-            raise Hint("your sweep changed the array V it was given (in place). The caller still "
-                       "needs V_k, e.g. to measure max|V_{k+1} - V_k|: write the new values into a "
-                       "new array (V_new = np.empty_like(V), or build it with numpy).")
+        diagnose(answer, expected, mistakes, "the new value", case, index_name="state")
+        require_unchanged(V_given, V, "the array V it was given", case, "The caller still needs V_k, "
+                          "e.g. to measure max|V_{k+1} - V_k|: write the new values into a new array "
+                          "(V_new = np.empty_like(V), or build it with numpy).")
     return ("value_iteration_sweep computes V_{k+1}(s) = max_a [r(s,a) + γ Σ_s' P(s'|s,a) V_k(s')] "
             "synchronously, on a random MDP, one with terminal states, and the γ = 1 grid world.")
 
@@ -272,11 +235,11 @@ def check_greedy_policy(fn):
         arr = as_array(answer, (S,), "the greedy policy")
         Q = _mdp.q_from_v(mdp, V)
         if not np.all(arr == np.round(arr)):
-            if _close(arr, Q.max(axis=1)):
+            if close(arr, Q.max(axis=1)):
                 raise Hint(f"your function returns the best values max_a Q(s, a), not the best "
                            f"actions ({case}); use argmax instead of max.")
             raise Hint(f"the greedy policy should hold action indices (integers 0 ... {A - 1}), "
-                       f"got non-integer entries such as {_fmt(arr[arr != np.round(arr)][0])} ({case}).")
+                       f"got non-integer entries such as {fmt(arr[arr != np.round(arr)][0])} ({case}).")
         actions = arr.astype(int)
         if actions.min() < 0 or actions.max() >= A:
             raise Hint(f"actions must be integers in 0 ... {A - 1}; got "
@@ -303,11 +266,11 @@ def check_greedy_policy(fn):
                     states, Q.argmax(axis=1)].all():
                 s = int(np.flatnonzero(~ok)[0])
                 raise Hint(f"{mistake}: in state {s} ({case}) you chose action {actions[s]} with "
-                           f"Q = {_fmt(Q[s, actions[s]])}, but action {int(Q[s].argmax())} has "
-                           f"Q = {_fmt(Q[s].max())}. {fix}")
+                           f"Q = {fmt(Q[s, actions[s]])}, but action {int(Q[s].argmax())} has "
+                           f"Q = {fmt(Q[s].max())}. {fix}")
         s = int(np.flatnonzero(~ok)[0])
         raise Hint(f"in state {s} ({case}) you chose action {actions[s]} with Q(s, a) = "
-                   f"{_fmt(Q[s, actions[s]])}, but action {int(Q[s].argmax())} has Q(s, a) = "
-                   f"{_fmt(Q[s].max())} (Q(s, a) = r(s,a) + γ Σ_s' P(s'|s,a) V(s')).")
+                   f"{fmt(Q[s, actions[s]])}, but action {int(Q[s].argmax())} has Q(s, a) = "
+                   f"{fmt(Q[s].max())} (Q(s, a) = r(s,a) + γ Σ_s' P(s'|s,a) V(s')).")
     return ("greedy_actions picks an action of maximal Q(s,a) = r(s,a) + γ Σ_s' P(s'|s,a) V(s') in "
             "every state (any of tied actions counts) on 5 MDPs, including terminal states and γ = 1.")

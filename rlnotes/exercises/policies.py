@@ -18,52 +18,13 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import Hint, call, checker
+from rlnotes.exercises.core import Hint, as_array, call, checker, diagnose, fmt
 
 __all__ = ["check_diag_gaussian_log_likelihood", "check_categorical_log_likelihood",
            "check_diag_gaussian_sample"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, trim="-")
-
-
-def _numpy(value, shape, what, case):
-    """The reader's answer as a float64 numpy array of ``shape`` (torch or numpy), or a Hint."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().to(torch.float64).numpy()
-    if np.shape(value) != tuple(shape):
-        raise Hint(f"{what} should have shape {tuple(shape)} ({case}), got {np.shape(value)}")
-    return np.asarray(value, dtype=float) if np.ndim(value) else np.asarray(float(value))
-
-
-def _close(a, b, atol=1e-5, rtol=1e-5):
-    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=atol, rtol=rtol))
-
-
-def _first_diff(a, b, atol=1e-5, rtol=1e-5):
-    a, b = np.atleast_1d(a), np.atleast_1d(b)
-    diff = np.flatnonzero(~np.isclose(a, b, atol=atol, rtol=rtol))
-    return int(diff[0]) if diff.size else 0
-
-
-def _diagnose(answer, expected, mistakes, what, case, atol=1e-5, rtol=1e-5):
-    """Raise a Hint unless ``answer`` ≈ ``expected``; name the first mistake that reproduces it.
-
-    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
-    """
-    if _close(answer, expected, atol, rtol):
-        return
-    i = _first_diff(answer, expected, atol, rtol)
-    got, want = np.atleast_1d(answer)[i], np.atleast_1d(expected)[i]
-    where = f" for entry {i}" if np.ndim(expected) else ""
-    for wrong, mistake, fix in mistakes:
-        wrong = np.asarray(wrong, dtype=float)
-        if _close(answer, wrong, atol, rtol) and not _close(wrong, expected, atol, rtol):
-            raise Hint(f"{mistake}: expected {_fmt(want)}, got {_fmt(got)}{where} ({case}). {fix}")
-    raise Hint(f"{what} is wrong{where} ({case}): expected {_fmt(want)}, got {_fmt(got)}.")
+_TOL = dict(atol=1e-5, rtol=1e-5)
 
 
 # ----------------------------------------------------- (a) diagonal Gaussian log-likelihood
@@ -157,12 +118,13 @@ def check_diag_gaussian_log_likelihood(fn):
         if shape == () and expected.shape != ():
             raise Hint(f"your answer is a single number ({case}); return one log-likelihood per action, "
                        f"shape {expected.shape}: sum over the last axis only, not over the batch.")
-        value = _numpy(answer, expected.shape, "the log-likelihood", case)
+        value = as_array(answer, expected.shape, f"the log-likelihood ({case})", finite=False)
         if not np.all(np.isfinite(value)):
             raise Hint(f"your log-likelihood contains NaN or inf ({case}): did you use log_std as if it "
                        f"were σ, e.g. torch.log(log_std)? log_std is often negative; σ = exp(log_std) "
                        f"and log σ is log_std itself.")
-        _diagnose(value, expected, _gaussian_mistakes(mean, log_std, action), "the log-likelihood", case)
+        diagnose(value, expected, _gaussian_mistakes(mean, log_std, action), "the log-likelihood", case,
+                 **_TOL)
     return ("diag_gaussian_log_likelihood equals torch.distributions' Normal log-density summed over "
             "the action dimensions, for batched and single actions, k = 1 to 4, shared and per-state "
             "log σ.")
@@ -216,19 +178,19 @@ def check_categorical_log_likelihood(fn):
             raise Hint(f"your answer has shape (B, B) = {(B, B)} ({case}): logp[:, actions] takes every "
                        f"action of the batch in every row. Pair row i with actions[i]: "
                        f"logp[torch.arange(B), actions].")
-        value = _numpy(answer, (B,), "the log-likelihood", case)
+        value = as_array(answer, (B,), f"the log-likelihood ({case})", finite=False)
         if np.any(np.isneginf(value)) and np.all(np.isfinite(expected)):
             i = int(np.flatnonzero(np.isneginf(value))[0])
             raise Hint(f"your log-likelihood is -inf for entry {i} ({case}) where the right value is "
-                       f"{_fmt(expected[i])}: log(softmax(logits)) underflows, since the probability "
-                       f"exp({_fmt(expected[i])}) rounds to 0 in float32. Compute it in log space with "
+                       f"{fmt(expected[i])}: log(softmax(logits)) underflows, since the probability "
+                       f"exp({fmt(expected[i])}) rounds to 0 in float32. Compute it in log space with "
                        f"torch.log_softmax(logits, dim=-1) = logits − logsumexp(logits).")
         if not np.all(np.isfinite(value)):
             raise Hint(f"your log-likelihood contains NaN or inf ({case}): exp(logits) overflows for "
                        f"large logits. Use torch.log_softmax(logits, dim=-1), which subtracts the "
                        f"largest logit first.")
-        _diagnose(value, expected, _categorical_mistakes(logits, actions), "the log-likelihood", case,
-                  atol=1e-4, rtol=1e-5)
+        diagnose(value, expected, _categorical_mistakes(logits, actions), "the log-likelihood", case,
+                 atol=1e-4, rtol=1e-5)
     return ("categorical_log_likelihood equals log softmax(logits)[a] on a batch, on large shifted "
             "logits and on extreme logits where log(softmax) would give -inf.")
 
@@ -258,8 +220,8 @@ def _sample_moments_hint(a, mu, log_std, case):
         return np.all(np.abs(s - target) <= _SE_TOL * target / np.sqrt(2.0 * (N - 1)) + 1e-12)
 
     i = int(np.flatnonzero(~(mean_ok & var_ok))[0])
-    summary = (f"dimension {i}: sample mean {_fmt(m[i])} (μ = {_fmt(mu[i])}), sample std {_fmt(s[i])} "
-               f"(σ = {_fmt(sigma[i])})")
+    summary = (f"dimension {i}: sample mean {fmt(m[i])} (μ = {fmt(mu[i])}), sample std {fmt(s[i])} "
+               f"(σ = {fmt(sigma[i])})")
     if not mean_ok.all() and np.all(np.abs(m) <= _SE_TOL * s / np.sqrt(N)):
         raise Hint(f"your samples are centred at 0, not at the mean ({summary}; {case}). "
                    f"Add the mean: a = mean + σ ⊙ z.")
@@ -305,7 +267,7 @@ def check_diag_gaussian_sample(fn):
         out = call(fn, mean, log_std)
     if not isinstance(out, torch.Tensor):
         raise Hint(f"return a torch tensor (got {type(out).__name__}), so that gradients can flow.")
-    a = _numpy(out, (_N_SAMPLES, 3), "your sample", case)
+    a = as_array(out, (_N_SAMPLES, 3), f"your sample ({case})", finite=False)
     if not np.all(np.isfinite(a)):
         raise Hint(f"your sample contains NaN or inf ({case}).")
     _sample_moments_hint(a, mu, log_std_np, case)
@@ -316,9 +278,9 @@ def check_diag_gaussian_sample(fn):
         i, j = [(i, j) for i in range(3) for j in range(i + 1, 3)][int(np.argmax(off))]
         if off.max() > 0.99:
             raise Hint(f"dimensions {i} and {j} of your sample move together (correlation "
-                       f"{_fmt(corr[i, j])}): all dimensions share one z. Draw an independent z_i for "
+                       f"{fmt(corr[i, j])}): all dimensions share one z. Draw an independent z_i for "
                        f"each dimension, z = torch.randn_like(mean).")
-        raise Hint(f"dimensions {i} and {j} of your sample are correlated ({_fmt(corr[i, j])}); a "
+        raise Hint(f"dimensions {i} and {j} of your sample are correlated ({fmt(corr[i, j])}); a "
                    f"diagonal Gaussian has independent dimensions.")
 
     grad_hint = ("no gradient reaches mean and log_std: .sample() and torch.normal(mean, std) cut the "
@@ -337,12 +299,12 @@ def check_diag_gaussian_sample(fn):
         raise Hint(grad_hint)
     if not np.allclose(g_mean, _N_SAMPLES, rtol=1e-6):
         raise Hint(f"∂a/∂μ should be 1 for every sample (so the gradient of Σ a with respect to mean is "
-                   f"{_N_SAMPLES} per dimension), got {_fmt(g_mean[0])}. The mean enters the sample "
+                   f"{_N_SAMPLES} per dimension), got {fmt(g_mean[0])}. The mean enters the sample "
                    f"as a plain sum: a = mean + σ ⊙ z.")
     expected_g = (a - mu).sum(axis=0)          # ∂a/∂ log σ = σ z = a − μ
     if not np.allclose(g_log_std, expected_g, rtol=1e-5, atol=1e-3):
-        raise Hint(f"the gradient with respect to log_std is {_fmt(g_log_std[0])} for dimension 0, "
-                   f"expected Σ_n σ z_n = Σ_n (a_n − μ) = {_fmt(expected_g[0])}: the noise z must not "
+        raise Hint(f"the gradient with respect to log_std is {fmt(g_log_std[0])} for dimension 0, "
+                   f"expected Σ_n σ z_n = Σ_n (a_n − μ) = {fmt(expected_g[0])}: the noise z must not "
                    f"depend on log_std (draw it with torch.randn_like(mean), outside the graph).")
     return (f"diag_gaussian_sample: on {_N_SAMPLES} samples the mean and variance of every dimension "
             f"match μ and σ² = exp(2 log σ) within {_SE_TOL:g} standard errors, the dimensions are "

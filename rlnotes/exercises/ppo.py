@@ -24,58 +24,10 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import Hint, as_array, call, checker
+from rlnotes.exercises.core import (Hint, as_array, call, checker, close, diagnose, first_diff, fmt, gradients,
+                                    number, require_unchanged, to_numpy)
 
 __all__ = ["check_clipped_surrogate_loss", "check_episode_gae", "check_adapt_beta"]
-
-_ATOL, _RTOL = 1e-6, 1e-6
-
-
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, trim="-")
-
-
-def _to_numpy(value):
-    """torch tensors (detached) to float64 numpy; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().to(torch.float64).numpy()
-    return value
-
-
-def _number(value):
-    """The reader's answer as a float if it is a single number (0-d or one element), else None."""
-    if isinstance(value, (str, bytes, dict)) or value is None:
-        return None
-    if isinstance(value, torch.Tensor):
-        value = _to_numpy(value)
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    if arr.size != 1 or arr.ndim > 1:
-        return None
-    return float(arr.reshape(()))
-
-
-def _close(a, b):
-    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=_ATOL, rtol=_RTOL))
-
-
-def _diagnose(answer, expected, mistakes, what, case, index_name="step"):
-    """Raise a Hint unless answer ≈ expected (1-D arrays); name the mistake that reproduces it.
-
-    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
-    """
-    if _close(answer, expected):
-        return
-    diff = np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))
-    i = int(diff[0]) if diff.size else int(np.argmax(np.abs(answer - expected)))
-    where = f"for {index_name} {i} ({case})"
-    for wrong, mistake, fix in mistakes:
-        wrong = np.asarray(wrong, dtype=float)
-        if _close(answer, wrong) and not _close(wrong, expected):
-            raise Hint(f"{mistake}: expected {_fmt(expected[i])}, got {_fmt(answer[i])} {where}. {fix}")
-    raise Hint(f"{what} is wrong {where}: expected {_fmt(expected[i])}, got {_fmt(answer[i])}.")
 
 
 # ============================================================================================
@@ -182,9 +134,9 @@ def check_clipped_surrogate_loss(fn):
         if not (torch.equal(given[0], logp_old) and torch.equal(given[1], adv)):
             raise Hint(f"your function changed logp_old or adv in place ({case}); compute into "
                        "new tensors.")
-        value = _number(answer)
+        value = number(answer)
         if value is None:
-            shape = tuple(np.shape(_to_numpy(answer))) if not isinstance(answer, (str, dict)) else None
+            shape = tuple(np.shape(to_numpy(answer))) if not isinstance(answer, (str, dict)) else None
             if shape == (len(lp),):
                 raise Hint(f"you returned one value per sample, shape {shape} ({case}): the loss "
                            "is a single number, the mean over the batch (then `loss.backward()` "
@@ -204,7 +156,7 @@ def check_clipped_surrogate_loss(fn):
 
     table = [mistake_values(k) for k in range(len(runs))]             # table[case][mistake]
     names = [(m, fix) for _, m, fix in _clip_mistakes(*runs[0][1:4], runs[0][4])]
-    same = lambda x, y: math.isfinite(y) and np.isclose(x, y, atol=_ATOL, rtol=_RTOL)   # noqa: E731
+    same = lambda x, y: math.isfinite(y) and close(x, y)                 # noqa: E731
     for k, (case, *_, value, expected, _) in enumerate(runs):
         if same(value, expected):
             continue
@@ -213,29 +165,23 @@ def check_clipped_surrogate_loss(fn):
         everywhere = [j for j in candidates if all(same(r[6], table[c][j]) for c, r in enumerate(runs))]
         for j in everywhere + candidates:
             mistake, fix = names[j]
-            raise Hint(f"{mistake}: expected a loss of {_fmt(expected)}, got {_fmt(value)} "
+            raise Hint(f"{mistake}: expected a loss of {fmt(expected)}, got {fmt(value)} "
                        f"({case}). {fix}")
-        raise Hint(f"the loss is wrong ({case}): expected {_fmt(expected)}, got {_fmt(value)}.")
+        raise Hint(f"the loss is wrong ({case}): expected {fmt(expected)}, got {fmt(value)}.")
 
     # 3. the values are right: now the gradient with respect to logp
     for case, logp, logp_old, adv, eps, answer, value, expected, expected_grad in runs:
-        if not isinstance(answer, torch.Tensor) or not answer.requires_grad:
-            raise Hint(f"the value is right, but your loss has no autograd graph ({case}): the "
-                       "optimiser cannot differentiate it. Compute it with torch operations on "
-                       "`logp` (no .item(), .numpy(), .detach() or math.exp on the way).")
-        try:
-            (grad,) = torch.autograd.grad(answer.reshape(()), logp, allow_unused=True)
-        except RuntimeError as err:
-            raise Hint(f"the value is right, but differentiating your loss failed ({case}): "
-                       f"{err}") from None
+        (grad,) = gradients(answer, [logp], "your loss", case, "The optimiser cannot differentiate it: "
+                            "compute it with torch operations on `logp` (no .item(), .numpy(), "
+                            ".detach() or math.exp on the way).")
         if grad is None:
             raise Hint(f"the value is right, but your loss does not depend on `logp` through "
                        f"autograd ({case}); compute the ratio from logp itself.")
         grad = grad.detach().numpy()
-        if not _close(grad, expected_grad.numpy()):
-            i = int(np.flatnonzero(~np.isclose(grad, expected_grad.numpy(), atol=_ATOL, rtol=_RTOL))[0])
+        if not close(grad, expected_grad.numpy()):
+            i = first_diff(grad, expected_grad.numpy())
             raise Hint(f"the value is right, but the gradient with respect to logp is not: "
-                       f"expected {_fmt(expected_grad[i])}, got {_fmt(grad[i])} for sample {i} "
+                       f"expected {fmt(expected_grad[i])}, got {fmt(grad[i])} for sample {i} "
                        f"({case}). Was a tensor detached, or the clip applied with a non-"
                        "differentiable operation?")
     return ("clipped_surrogate_loss gives −mean(min(r·A, clip(r, 1−ε, 1+ε)·A)) and its gradient "
@@ -298,12 +244,11 @@ def check_episode_gae(fn):
     $\hat A_t = \delta_t + \gamma\lambda\hat A_{t+1}$, bootstrapping only at truncation."""
     for case, r, v, vf, term, gamma, lam in _gae_cases():
         given = (r.copy(), v.copy())
-        answer = _to_numpy(call(fn, given[0], given[1], vf, term, gamma, lam))
-        if not (np.array_equal(given[0], r) and np.array_equal(given[1], v)):
-            raise Hint(f"your function changed the rewards or values array it was given ({case}); "
-                       "compute into a new array (np.zeros(len(rewards))).")
+        answer = to_numpy(call(fn, given[0], given[1], vf, term, gamma, lam))
+        require_unchanged(given, (r, v), "the rewards or values array it was given", case,
+                          "Compute into a new array (np.zeros(len(rewards))).")
         T = len(r)
-        if _number(answer) is not None and T > 1:
+        if number(answer) is not None and T > 1:
             raise Hint(f"for {case} you returned a single number; return one advantage per step, "
                        f"an array of shape ({T},).")
         answer = as_array(answer, (T,), f"the advantages for {case}")
@@ -338,7 +283,7 @@ def check_episode_gae(fn):
             (_gae_ref(r, v, vf, term, gamma, 0.0), "you returned the TD errors δ_t only (λ = 0)",
              "Accumulate them backwards: Â_t = δ_t + γλ Â_{t+1}."),
         ]
-        _diagnose(answer, expected, mistakes, "the advantage", case)
+        diagnose(answer, expected, mistakes, "the advantage", case, index_name="step")
     return ("episode_gae computes Â_t = Σ_l (γλ)^l δ_{t+l} on 6 episodes, bootstrapping from "
             "V(o_T) after truncation and not after termination (one-step episodes and λ = 0 "
             "included).")
@@ -400,19 +345,13 @@ def check_adapt_beta(fn):
     r"""Exercise: ``adapt_beta(beta, kl, kl_target)``: $\beta/2$ if $d < d_\text{targ}/1.5$,
     $2\beta$ if $d > 1.5\, d_\text{targ}$, else $\beta$."""
     for case, beta, kl, target in _beta_cases():
-        answer = _to_numpy(call(fn, beta, kl, target))
-        value = _number(answer)
+        answer = to_numpy(call(fn, beta, kl, target))
+        value = number(answer)
         if value is None:
             raise Hint(f"return the new β as one number; got {type(answer).__name__} ({case}).")
         if not math.isfinite(value):
             raise Hint(f"your new β is {value} ({case}).")
         expected = _beta_ref(beta, kl, target)
-        if np.isclose(value, expected, atol=1e-12, rtol=1e-6):
-            continue
-        for wrong, mistake, fix in _beta_mistakes(beta, kl, target):
-            if np.isclose(value, wrong, atol=1e-12, rtol=1e-6) and not np.isclose(wrong, expected):
-                raise Hint(f"{mistake}: expected β = {_fmt(expected)}, got {_fmt(value)} for "
-                           f"{case}. {fix}")
-        raise Hint(f"the new β is wrong for {case}: expected {_fmt(expected)}, got {_fmt(value)}.")
+        diagnose(value, expected, _beta_mistakes(beta, kl, target), "the new β", case, atol=1e-12, rtol=1e-6)
     return ("adapt_beta halves β below target/1.5, doubles it above 1.5·target and keeps it in "
             "between, on 9 cases (both edges of the band included).")

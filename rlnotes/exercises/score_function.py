@@ -19,33 +19,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import Hint, as_array, call, checker
+from rlnotes.exercises.core import (Hint, as_array, as_scalar_tensor, call, checker, close, diagnose,
+                                    first_diff, fmt, gradients, match_mistake, through_value_model,
+                                    to_numpy)
 
 __all__ = ["check_score_function_estimate", "check_pseudo_loss", "check_episode_weights"]
-
-
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, trim="-")
-
-
-def _close(a, b, atol=1e-6, rtol=1e-6):
-    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=atol, rtol=rtol))
-
-
-def _to_numpy(value):
-    """torch tensors (detached) and lists to numpy; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().to(torch.float64).numpy()
-    return value
-
-
-def _match_mistake(answer, expected, mistakes, atol=1e-6, rtol=1e-6):
-    """The first (mistake, fix) whose answer reproduces ``answer`` (and differs from the truth)."""
-    for wrong, mistake, fix in mistakes:
-        wrong = np.asarray(wrong, dtype=float)
-        if _close(answer, wrong, atol, rtol) and not _close(wrong, expected, atol, rtol):
-            return mistake, fix
-    return None
 
 
 # ============================================================================================
@@ -75,21 +53,13 @@ def _sf_cases():
 def check_score_function_estimate(fn):
     r"""Exercise: ``fn(f, x, mu, sigma)`` $= \frac1N \sum_i f(x_i)(x_i - \mu)/\sigma^2$, a number."""
     for case, f, df, x, mu, sigma in _sf_cases():
-        answer = call(fn, f, x.copy(), mu, sigma)
-        answer = _to_numpy(answer)
+        value = as_array(call(fn, f, x.copy(), mu, sigma), None, "the estimate")
         fx, n = f(x), len(x)
         score = (x - mu) / sigma ** 2                                # ∂/∂μ log N(x; μ, σ²)
-        if np.shape(answer) == (n,):
-            if _close(np.asarray(answer, float), fx * score):
-                raise Hint(f"you returned the {n} per-sample terms f(x_i)(x_i − μ)/σ² ({case}); "
-                           f"the estimate is their average: add .mean().")
-            raise Hint(f"you returned {n} numbers ({case}); return one number, the average over "
-                       f"the samples.")
-        value = as_array(answer, (), "the estimate")
         expected = float(np.mean(fx * score))
-        if _close(value, expected):
-            continue
         mistakes = [
+            (fx * score, f"you returned the {n} per-sample terms f(x_i)(x_i − μ)/σ²",
+             "The estimate is their average: add .mean()."),
             (np.mean(fx * x / sigma ** 2), "you forgot to subtract μ: the score is (x − μ)/σ², "
              "not x/σ²", "∂/∂μ log N(x; μ, σ²) = ∂/∂μ [−(x − μ)²/(2σ²)] = (x − μ)/σ²."),
             (np.mean(fx * (x - mu)), "you forgot to divide by σ²",
@@ -115,12 +85,7 @@ def check_score_function_estimate(fn):
             (np.mean(score), "you left f out: this averages the score alone (≈ 0 by the EGLP "
              "lemma)", "Multiply each score (x_i − μ)/σ² by f(x_i)."),
         ]
-        found = _match_mistake(value, expected, mistakes)
-        if found:
-            mistake, fix = found
-            raise Hint(f"{mistake}: expected {_fmt(expected)}, got {_fmt(value)} ({case}). {fix}")
-        raise Hint(f"for {case} expected ĝ = (1/N) Σ_i f(x_i)(x_i − μ)/σ² = {_fmt(expected)}, "
-                   f"got {_fmt(value)}.")
+        diagnose(value, expected, mistakes, "the estimate ĝ = (1/N) Σ_i f(x_i)(x_i − μ)/σ²", case)
     return ("score_function_estimate computes (1/N) Σ_i f(x_i)(x_i − μ)/σ² for a smooth f, a step "
             "function and a shifted sine, on fixed samples.")
 
@@ -159,74 +124,45 @@ def check_pseudo_loss(fn):
         B = len(actions)
         logits = logits0.clone().requires_grad_(True)
         logp = torch.log_softmax(logits, -1)[torch.arange(B), actions]       # log π_θ(a|s), (B,)
-        phi = None
-        if with_value:
-            g = torch.Generator().manual_seed(11)
-            states = torch.randn(B, 3, generator=g, dtype=torch.float64)
-            phi = torch.tensor([0.5, -1.0, 0.25], dtype=torch.float64, requires_grad=True)
-            weights = returns - states @ phi                                 # R − V_φ(s): has a graph
-        else:
-            weights = returns.clone()
-        answer = call(fn, logp, weights)
-        if not isinstance(answer, torch.Tensor):
-            raise Hint(f"return a torch tensor, got {type(answer).__name__} ({case}). "
-                       f"float(...), .item() or .numpy() cut the autograd graph, and the optimiser "
-                       f"needs loss.backward() to reach θ.")
-        if answer.dim() != 0:
-            if tuple(answer.shape) == (B,):
-                raise Hint(f"your loss has shape ({B},), one term per step ({case}); the loss is one "
-                           f"number: average the terms with .mean().")
-            raise Hint(f"the loss should be a scalar (shape ()), got shape {tuple(answer.shape)} "
-                       f"({case}).")
+        weights, phi = through_value_model(returns, 11) if with_value else (returns.clone(), None)
+        answer = as_scalar_tensor(call(fn, logp, weights), B, "your loss", case)
         lp, w = logp.detach().numpy(), weights.detach().numpy()
         value = float(answer.detach())
         expected = float(-np.mean(lp * w))
-        if not np.isclose(value, expected, atol=1e-8, rtol=1e-8):
-            mistakes = [
-                (np.mean(lp * w), "sign error: your loss is +mean(logp · weights)",
-                 "Optimisers minimise. To climb J(θ) by gradient ascent, gradient descent must run "
-                 "on minus the objective: loss = −mean(logp · weights)."),
-                (-np.sum(lp * w), "you summed over the batch instead of averaging",
-                 "With a sum the gradient (and so the step size) grows with the batch size; the "
-                 "estimator is a sample mean: −(logp * weights).mean()."),
-                (np.sum(lp * w), "sign error and a sum instead of a mean",
-                 "Use −(logp * weights).mean()."),
-                (-np.mean(np.exp(lp) * w), "you weighted the probabilities π(a|s) = exp(logp), not "
-                 "the log-probabilities", "The policy gradient is E[∇ log π · Ψ]: multiply logp "
-                 "itself by the weights."),
-                (-np.mean(lp) * np.mean(w), "you averaged logp and the weights separately and "
-                 "multiplied the averages", "Each log-probability is weighted by its own step's "
-                 "weight: −(logp * weights).mean()."),
-                (-np.mean(lp), "you left the weights out: this is the negative log-likelihood "
-                 "(behaviour cloning of every action taken)", "Weight each log-probability by its "
-                 "Ψ_n: −(logp * weights).mean()."),
-            ]
-            found = _match_mistake(value, expected, mistakes, atol=1e-8, rtol=1e-8)
-            if found:
-                mistake, fix = found
-                raise Hint(f"{mistake}: expected {_fmt(expected)}, got {_fmt(value)} ({case}). {fix}")
-            raise Hint(f"for {case} expected −mean(logp · weights) = {_fmt(expected)}, got "
-                       f"{_fmt(value)}.")
-        if not answer.requires_grad:
-            raise Hint(f"your loss has the right value but no gradient ({case}): it must stay a "
-                       f"function of logp. Did you detach logp, or compute in numpy / under "
-                       f"torch.no_grad()? Only the weights are detached.")
-        try:
-            answer.backward()
-        except RuntimeError as e:
-            raise Hint(f"loss.backward() failed ({type(e).__name__}: {e}) ({case}).") from None
-        grad = logits.grad
+        mistakes = [
+            (np.mean(lp * w), "sign error: your loss is +mean(logp · weights)",
+             "Optimisers minimise. To climb J(θ) by gradient ascent, gradient descent must run "
+             "on minus the objective: loss = −mean(logp · weights)."),
+            (-np.sum(lp * w), "you summed over the batch instead of averaging",
+             "With a sum the gradient (and so the step size) grows with the batch size; the "
+             "estimator is a sample mean: −(logp * weights).mean()."),
+            (np.sum(lp * w), "sign error and a sum instead of a mean",
+             "Use −(logp * weights).mean()."),
+            (-np.mean(np.exp(lp) * w), "you weighted the probabilities π(a|s) = exp(logp), not "
+             "the log-probabilities", "The policy gradient is E[∇ log π · Ψ]: multiply logp "
+             "itself by the weights."),
+            (-np.mean(lp) * np.mean(w), "you averaged logp and the weights separately and "
+             "multiplied the averages", "Each log-probability is weighted by its own step's "
+             "weight: −(logp * weights).mean()."),
+            (-np.mean(lp), "you left the weights out: this is the negative log-likelihood "
+             "(behaviour cloning of every action taken)", "Weight each log-probability by its "
+             "Ψ_n: −(logp * weights).mean()."),
+        ]
+        diagnose(value, expected, mistakes, "the loss −mean(logp · weights)", case, atol=1e-8, rtol=1e-8)
+        grad, grad_phi = gradients(answer, [logits, phi], "your loss", case,
+                                   "It must stay a function of logp: did you detach logp, or compute in "
+                                   "numpy / under torch.no_grad()? Only the weights are detached.")
         probs = torch.softmax(logits0, -1).numpy()
         onehot = np.eye(logits0.shape[1])[actions.numpy()]
         expected_grad = -(w[:, None] * (onehot - probs)) / B                 # −(1/N) Ψ_n (e_a − π)
-        if grad is None or not _close(grad.numpy(), expected_grad, atol=1e-8, rtol=1e-6):
+        if grad is None or not close(grad.numpy(), expected_grad, atol=1e-8, rtol=1e-6):
             raise Hint(f"the gradient of your loss with respect to the logits is wrong ({case}): "
                        f"it should be −(1/N) Ψ_n ∇ log π(a_n|s_n). Make the loss a differentiable "
                        f"function of logp times constant weights.")
-        if phi is not None and phi.grad is not None and torch.any(phi.grad != 0):
+        if grad_phi is not None and torch.any(grad_phi != 0):
             raise Hint(f"your loss sends gradients into the weights ({case}): here the weights are "
-                       f"R − V_φ(s), and backward() changed the value model's φ (grad "
-                       f"{np.round(phi.grad.numpy(), 3).tolist()}). The weights are constants of "
+                       f"R − V_φ(s), and backward() would change the value model's φ (grad "
+                       f"{np.round(grad_phi.numpy(), 3).tolist()}). The weights are constants of "
                        f"the estimator: use weights.detach().")
     return ("pseudo_loss returns the scalar −(1/N) Σ_n logp_n · Ψ_n; its gradient with respect to "
             "the policy's logits is −(1/N) Σ_n Ψ_n (e_{a_n} − π(·|s_n)), and no gradient leaks into "
@@ -253,14 +189,6 @@ def _ret(r, gamma):
     return float(np.sum(gamma ** np.arange(len(r)) * r))
 
 
-def _rtg(r, gamma):
-    out, running = np.zeros(len(r)), 0.0
-    for t in reversed(range(len(r))):
-        running = r[t] + gamma * running
-        out[t] = running
-    return out
-
-
 @checker
 def check_episode_weights(fn):
     r"""Exercise: ``fn(episode_rewards, gamma)``: $R(\tau_i)$ repeated at each of the $T_i$ steps of episode $i$."""
@@ -269,13 +197,13 @@ def check_episode_weights(fn):
         total = sum(lengths)
         answer = call(fn, [list(r) for r in episodes], gamma)
         if (isinstance(answer, (list, tuple)) and len(answer) == len(episodes) and len(episodes) > 1
-                and all(np.ndim(_to_numpy(a)) == 1 and len(a) == T for a, T in zip(answer, lengths))):
+                and all(np.ndim(to_numpy(a)) == 1 and len(a) == T for a, T in zip(answer, lengths))):
             raise Hint(f"you returned one array per episode ({case}); the weights of all steps go "
                        f"in one flat array, episodes one after another: np.concatenate(...), "
                        f"shape ({total},).")
-        answer = _to_numpy(answer)
+        answer = to_numpy(answer)
         if isinstance(answer, (list, tuple)):
-            answer = [_to_numpy(a) for a in answer]
+            answer = [to_numpy(a) for a in answer]
         try:
             shape = np.shape(answer)
         except ValueError:                                   # a ragged list of lists
@@ -291,11 +219,11 @@ def check_episode_weights(fn):
                        f"({total},).")
         value = as_array(answer, (total,), "the weights")
         expected = np.repeat(returns, lengths)
-        if _close(value, expected):
+        if close(value, expected):
             continue
         flat = np.concatenate([np.asarray(r, float) for r in episodes])
         mistakes = [
-            (np.concatenate([_rtg(np.asarray(r, float), gamma) for r in episodes]),
+            (np.array([_ret(r[t:], gamma) for r in episodes for t in range(len(r))]),   # R̂_t
              "these are the rewards-to-go R̂_t = Σ_{t'≥t} γ^{t'−t} r_t' (the next chapter's "
              "improvement), not R(τ)", "This exercise asks for the estimator as first derived: "
              "the whole episode's return R(τ_i) at every step of episode i."),
@@ -317,14 +245,14 @@ def check_episode_weights(fn):
             (np.repeat([_ret(r, gamma) / len(r) for r in episodes], lengths),
              "you divided each return by the episode's length", "The weight is R(τ_i) itself."),
         ]
-        found = _match_mistake(value, expected, mistakes)
+        found = match_mistake(value, expected, mistakes)
         if found:
             mistake, fix = found
             raise Hint(f"{mistake} ({case}): expected {np.round(expected, 4).tolist()}, got "
                        f"{np.round(value, 4).tolist()}. {fix}")
-        i = int(np.flatnonzero(~np.isclose(value, expected, atol=1e-6, rtol=1e-6))[0])
+        i = first_diff(value, expected)
         ep = int(np.searchsorted(np.cumsum(lengths), i, side="right"))
         raise Hint(f"weight {i} (episode {ep}) is wrong ({case}): expected R(τ_{ep}) = "
-                   f"{_fmt(expected[i])}, got {_fmt(value[i])}.")
+                   f"{fmt(expected[i])}, got {fmt(value[i])}.")
     return ("episode_weights repeats R(τ_i) = Σ_t γ^t r_{i,t} over the T_i steps of each episode, "
             "for γ = 1 and γ < 1, one-step and multi-step episodes.")

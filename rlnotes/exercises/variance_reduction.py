@@ -16,55 +16,11 @@ recognised by comparing the reader's answer with the mistake's answer.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from rlnotes.exercises.core import Hint, as_array, call, checker
+from rlnotes.exercises.core import (Hint, as_array, call, checker, close, diagnose, fmt, number,
+                                    require_unchanged, to_numpy)
 
 __all__ = ["check_reward_to_go", "check_optimal_baseline", "check_advantages"]
-
-_ATOL, _RTOL = 1e-6, 1e-6
-
-
-def _fmt(x) -> str:
-    return np.format_float_positional(float(x), precision=4, trim="-")
-
-
-def _to_numpy(value):
-    """torch tensors (detached) to float64 numpy; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().to(torch.float64).numpy()
-    return value
-
-
-def _number(value):
-    """The reader's answer as a float if it is a single number (0-d), else None."""
-    if isinstance(value, (str, bytes, dict)) or np.ndim(value) != 0:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _close(a, b):
-    return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, atol=_ATOL, rtol=_RTOL))
-
-
-def _diagnose(answer, expected, mistakes, what, case, index_name="step"):
-    """Raise a Hint unless answer ≈ expected (1-D arrays); name the mistake that reproduces it.
-
-    mistakes: list of (the answer that mistake gives, what the mistake is, how to fix it).
-    """
-    if _close(answer, expected):
-        return
-    diff = np.flatnonzero(~np.isclose(answer, expected, atol=_ATOL, rtol=_RTOL))
-    i = int(diff[0]) if diff.size else int(np.argmax(np.abs(answer - expected)))
-    where = f"for {index_name} {i} ({case})"
-    for wrong, mistake, fix in mistakes:
-        wrong = np.asarray(wrong, dtype=float)
-        if _close(answer, wrong) and not _close(wrong, expected):
-            raise Hint(f"{mistake}: expected {_fmt(expected[i])}, got {_fmt(answer[i])} {where}. {fix}")
-    raise Hint(f"{what} is wrong {where}: expected {_fmt(expected[i])}, got {_fmt(answer[i])}.")
 
 
 # ============================================================================================
@@ -127,17 +83,16 @@ def check_reward_to_go(fn):
     r"""Exercise: ``reward_to_go(rewards, gamma)`` $= \big(\sum_{t'=t}^{T-1}\gamma^{t'-t} r_{t'}\big)_{t=0}^{T-1}$."""
     for case, rewards, gamma in _rtg_cases():
         given = rewards.copy()
-        answer = _to_numpy(call(fn, given, gamma))
+        answer = to_numpy(call(fn, given, gamma))
         T = len(rewards)
-        if _number(answer) is not None and T > 1:
+        if number(answer) is not None and T > 1:
             raise Hint(f"for {case} you returned a single number; return one reward-to-go per "
                        f"step, an array of shape ({T},).")
         answer = as_array(answer, (T,), f"the reward-to-go for {case}")
         expected = _rtg(rewards, gamma)
-        _diagnose(answer, expected, _rtg_mistakes(rewards, gamma), "the reward-to-go", case)
-        if not np.array_equal(given, rewards):
-            raise Hint(f"your function changed the rewards array it was given ({case}); compute "
-                       "the reward-to-go into a new array (np.zeros(len(rewards))).")
+        diagnose(answer, expected, _rtg_mistakes(rewards, gamma), "the reward-to-go", case, index_name="step")
+        require_unchanged(given, rewards, "the rewards array it was given", case,
+                          "Compute the reward-to-go into a new array (np.zeros(len(rewards))).")
     return ("reward_to_go computes R̂_t = Σ_{t'≥t} γ^{t'-t} r_t' on 5 episodes (γ = 0.5 ... 1, "
             "one-step episodes included).")
 
@@ -176,18 +131,17 @@ def check_optimal_baseline(fn):
     for case, g, R in _optimal_baseline_cases():
         N, P = g.shape
         g_given, R_given = g.copy(), R.copy()
-        answer = _to_numpy(call(fn, g_given, R_given))
+        answer = to_numpy(call(fn, g_given, R_given))
         expected = _b_star(g, R)
-        value = _number(answer)
+        value = number(answer)
         if value is not None and P > 1:
             overall = float((g ** 2 * R[:, None]).sum() / (g ** 2).sum())
-            if np.isclose(value, R.mean(), atol=_ATOL, rtol=_RTOL):
-                raise Hint(f"you returned the mean return {_fmt(value)} ({case}): that is the "
+            if close(value, R.mean()):
+                raise Hint(f"you returned the mean return {fmt(value)} ({case}): that is the "
                            "average-return baseline, not b*. Weight each return by g_ij² and "
                            "compute one baseline per parameter j: shape (P,) = "
                            f"({P},).")
-            if (np.isclose(value, overall, atol=_ATOL, rtol=_RTOL)
-                    or np.isclose(value, expected.mean(), atol=_ATOL, rtol=_RTOL)):
+            if close(value, overall) or close(value, expected.mean()):
                 raise Hint(f"you returned one number for all parameters ({case}): you summed or "
                            "averaged over the parameter axis too. b* is computed separately for "
                            "each parameter j: reduce over the samples only (axis=0), giving shape "
@@ -223,10 +177,9 @@ def check_optimal_baseline(fn):
                 ((g ** 2 * R[:, None]).mean(0) / (g ** 2).mean(0) ** 2, "you squared the "
                  "denominator", "b*_j = E[g_j² R] / E[g_j²]."),
             ]
-        _diagnose(answer, expected, mistakes, "the baseline", case, index_name="parameter")
-        if not (np.array_equal(g_given, g) and np.array_equal(R_given, R)):
-            raise Hint(f"your function changed its input arrays in place ({case}); compute the "
-                       "squares into new arrays (g2 = grad_logp ** 2).")
+        diagnose(answer, expected, mistakes, "the baseline", case, index_name="parameter")
+        require_unchanged((g_given, R_given), (g, R), "its input arrays", case,
+                          "Compute the squares into new arrays (g2 = grad_logp ** 2).")
     return ("optimal_baseline computes b*_j = E[g_j² R] / E[g_j²] for each parameter on 3 "
             "batches (including a single parameter).")
 
@@ -254,7 +207,7 @@ def check_advantages(fn):
     for case, episodes, values, gamma in _advantage_cases():
         n = sum(len(e) for e in episodes)
         given = [e.copy() for e in episodes]
-        answer = _to_numpy(call(fn, given, values.copy(), gamma))
+        answer = to_numpy(call(fn, given, values.copy(), gamma))
         if isinstance(answer, (list, tuple)) and len(answer) == len(episodes) and len(episodes) > 1:
             if all(np.ndim(a) == 1 for a in answer):
                 raise Hint(f"you returned one array per episode ({case}); concatenate them into "
@@ -281,9 +234,7 @@ def check_advantages(fn):
             (rtg - values.mean(), "you subtracted the mean of V instead of V(s_t) at each step",
              "Each step has its own baseline value V(s_t) = values[i] for the i-th step."),
         ]
-        _diagnose(answer, expected, mistakes, "the advantage", case)
-        if not all(np.array_equal(a, b) for a, b in zip(given, episodes)):
-            raise Hint(f"your function changed the reward arrays it was given ({case}); work on "
-                       "new arrays.")
+        diagnose(answer, expected, mistakes, "the advantage", case, index_name="step")
+        require_unchanged(given, episodes, "the reward arrays it was given", case, "Work on new arrays.")
     return ("advantages computes Â_t = R̂_t − V(s_t) episode by episode on 3 batches (episodes "
             "of length 1 included), flattened in the order of the steps.")
