@@ -20,9 +20,9 @@ __version__ = "0.1.0"
 _os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 _os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from .runtime import seed_everything, set_torch_threads  # noqa: E402
 from .progress import progress  # noqa: E402
 from .rollout import evaluate  # noqa: E402
+from .runtime import seed_everything, set_torch_threads  # noqa: E402
 
 set_torch_threads(int(_os.environ.get("RLNOTES_TORCH_THREADS", "1")))
 

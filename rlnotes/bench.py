@@ -18,7 +18,8 @@ the median, minimum and maximum over seeds. Unlike the budget (``total_steps``),
 setting, the time to threshold is measured, and comparable between runs with different
 budgets.
 
-A new algorithm joins the benchmark with one line in :data:`ALGOS`.
+A new algorithm joins the benchmark with one line in :data:`ALGOS` (defined in ``rlnotes.tasks``,
+which the peers share).
 """
 from __future__ import annotations
 
@@ -35,37 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .tasks import ALGOS, EVAL_EPISODES, EVAL_SEED_OFFSET, eval_seed  # noqa: F401 (re-exported)
+
 __all__ = ["ALGOS", "eval_seed", "machine_info", "run_seed", "bench", "learning_curve", "plot_learning_curves",
            "format_table", "load_results", "summary_rows", "TRAIN_WINDOW", "first_reach",
            "steps_to_threshold", "wall_to_threshold", "threshold_summary", "format_spread",
            "network_sizes", "run_settings"]
-
-#: algorithm name -> (module with Config/train, environment id, solved threshold on the
-#: mean greedy return of 10 evaluation episodes)
-ALGOS = {
-    "reinforce": ("rlnotes.algos.reinforce", "CartPole-v1", 475.0),
-    "ppo": ("rlnotes.algos.ppo", "CartPole-v1", 475.0),
-    # Pendulum-v1 returns are negative: solved when the mean greedy return is >= -200
-    "ppo-pendulum": ("rlnotes.algos.ppo", "Pendulum-v1", -200.0),
-    "dqn": ("rlnotes.algos.dqn", "CartPole-v1", 475.0),
-    "a2c": ("rlnotes.algos.a2c", "CartPole-v1", 475.0),
-    "a3c": ("rlnotes.algos.a3c", "CartPole-v1", 475.0),
-    "ddpg": ("rlnotes.algos.ddpg", "Pendulum-v1", -200.0),
-}
-
-EVAL_EPISODES = 10
-EVAL_SEED_OFFSET = 1000
-
-
-def eval_seed(seed):
-    """Environment seed of the first evaluation episode for training seed ``seed``.
-
-    Evaluation episode k of training seed s uses environment seed
-    ``EVAL_SEED_OFFSET + EVAL_EPISODES * s + k``: each training seed gets its own block of
-    episodes, never seen in training and not shared with another seed, so "solved on 4 of 5
-    seeds" counts five independent evaluations.
-    """
-    return EVAL_SEED_OFFSET + EVAL_EPISODES * int(seed)
 
 
 def machine_info():
@@ -163,8 +139,8 @@ def learning_curve(histories, x="steps", n_points=100, window=20):
 def plot_learning_curves(rows, path, title):
     """Two panels: return vs env steps and vs wall seconds (mean ± std over seeds)."""
     import matplotlib
-    import matplotlib.ticker
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     histories = [r["history"] for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)

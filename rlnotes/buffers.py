@@ -55,9 +55,6 @@ class ReplayBatch(NamedTuple):
     next_obs: np.ndarray
     terminated: np.ndarray
 
-    def _map(self, f):
-        return ReplayBatch(*(f(x) for x in self))
-
     def as_tensors(self):
         """The same batch as torch tensors (no copy: they share memory with the numpy arrays)."""
         import torch
@@ -199,7 +196,9 @@ class ReplayBuffer:
         Returns a :class:`ReplayBatch` of numpy arrays (``.as_tensors()`` converts it to torch).
         Raises ``ValueError`` while fewer than ``batch_size`` transitions are stored.
         """
-        return self.sample_batches(1, batch_size)._map(lambda x: x[0])
+        self._check_sample_size(batch_size)
+        idx = self.rng.integers(0, self.size, size=batch_size)          # B indices, uniform
+        return self._batch_at(idx)
 
     def sample_batches(self, n_batches, batch_size):
         r"""``n_batches`` minibatches at once: a :class:`ReplayBatch` whose arrays have the
@@ -210,6 +209,16 @@ class ReplayBuffer:
         way, checked in the tests), but one gather instead of ``n_batches``: DQN samples all
         the minibatches of an update phase this way, since no transition is added in between.
         """
+        self._check_sample_size(batch_size, n_batches)
+        idx = self.rng.integers(0, self.size, size=(n_batches, batch_size))   # uniform
+        return self._batch_at(idx)
+
+    def _batch_at(self, idx):
+        """The transitions at slots ``idx`` (an int array of any shape) as a ReplayBatch."""
+        return ReplayBatch(self.obs[idx], self.actions[idx], self.rewards[idx],
+                           self.next_obs[idx], self.terminated[idx].astype(np.float32))
+
+    def _check_sample_size(self, batch_size, n_batches=1):
         for name, value in (("n_batches", n_batches), ("batch_size", batch_size)):
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
                     or value < 1:
@@ -222,9 +231,6 @@ class ReplayBuffer:
                 f"needs at least batch_size = {batch_size}. Add "
                 f"{batch_size - self.size} more first (in DQN: learning_starts >= batch_size "
                 f"steps of exploration before the first update).")
-        idx = self.rng.integers(0, self.size, size=(n_batches, batch_size))   # uniform over slots
-        return ReplayBatch(self.obs[idx], self.actions[idx], self.rewards[idx],
-                           self.next_obs[idx], self.terminated[idx].astype(np.float32))
 
 
 def _shape(shape, name, example):

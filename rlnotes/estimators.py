@@ -25,9 +25,19 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._checks import (baseline_like, gradient_rows, kl_schedule_inputs, log_prob_pair,
-                      non_negative, one_value_per_sample, parameter_tensor, positive,
-                      positive_int, ppo_inputs, weights_for)
+from ._checks import (
+    baseline_like,
+    gradient_rows,
+    kl_schedule_inputs,
+    log_prob_pair,
+    non_negative,
+    one_value_per_sample,
+    parameter_tensor,
+    positive,
+    positive_int,
+    ppo_inputs,
+    weights_for,
+)
 
 __all__ = ["score_function_grad", "pg_loss", "optimal_baseline", "importance_weights",
            "approx_kl", "ppo_clip_loss", "ppo_kl_loss", "adapt_kl_beta"]

@@ -183,8 +183,8 @@ def run_peer(algo, seed, steps=None):
     """
     import torch
 
-    from .bench import EVAL_EPISODES, ALGOS, eval_seed
     from .rollout import evaluate
+    from .tasks import ALGOS, EVAL_EPISODES, eval_seed
 
     if algo not in PEERS:
         raise ValueError(f"no peer for {algo!r}; peers exist for: {', '.join(PEERS)}")

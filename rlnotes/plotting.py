@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import matplotlib
-
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import animation
 
 __all__ = ["show_frame", "record_frames", "animate"]
@@ -235,6 +234,7 @@ def show_source(obj):
     book (myst-nb renders ``text/markdown`` outputs) both highlight it with their own theme.
     """
     import inspect
+
     from IPython.display import Markdown
 
     source = inspect.getsource(obj).rstrip()

@@ -37,8 +37,15 @@ import torch
 from torch import nn
 from torch.distributions import Categorical, Independent, Normal
 
-from ._checks import (action_indices, continuous_actions, layer_sizes, observations,
-                      parameter_pairs, positive_int, unit_interval)
+from ._checks import (
+    action_indices,
+    continuous_actions,
+    layer_sizes,
+    observations,
+    parameter_pairs,
+    positive_int,
+    unit_interval,
+)
 
 __all__ = ["mlp", "polyak_update", "CategoricalPolicy", "DiagGaussianPolicy",
            "diag_gaussian_log_prob", "make_policy"]

@@ -8,7 +8,9 @@ in a form the chapters can index episode by episode:
   (a gymnasium ``SyncVectorEnv``), so that the policy network is called **once per vector
   step for all copies** (batched inference) instead of once per environment step;
 * :func:`collect_episodes` runs a policy until it has a batch of **complete** episodes and
-  returns an :class:`EpisodeBatch`;
+  returns an :class:`EpisodeBatch` (REINFORCE);
+* :func:`collect_rollout` steps the copies a fixed number of steps $T$, episodes cut anywhere,
+  and returns a :class:`Rollout` of arrays (T, N, ...) (PPO, A2C, A3C's workers);
 * :func:`evaluate` plays episodes with the greedy (categorical) or mean (Gaussian) action and
   returns their undiscounted returns (also exported as ``rlnotes.evaluate``).
 
@@ -33,20 +35,26 @@ episodes and bias every average taken over the batch. Copies that are done keep 
 stepped (a vector env steps all copies together) and those extra steps are discarded; their
 number is ``EpisodeBatch.n_env_steps`` minus :attr:`EpisodeBatch.n_steps`.
 
-Derived in {ref}`ch-score-function` (sampling trajectories) and used by
-:mod:`rlnotes.algos.reinforce`.
+An agent is anything that implements the :class:`Agent` protocol: ``act(obs,
+deterministic=False)`` on a batch of observations, and ``obs_dim`` plus ``n_actions`` or
+``act_dim``, which :func:`evaluate` compares with the environment before the first step.
+
+Derived in {ref}`ch-score-function` (sampling trajectories) and used by every algorithm of
+:mod:`rlnotes.algos`.
 """
 from __future__ import annotations
 
 import difflib
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-__all__ = ["EpisodeBatch", "make_vec_env", "collect_episodes", "evaluate"]
+__all__ = ["Agent", "EpisodeBatch", "Rollout", "make_vec_env", "collect_episodes", "collect_rollout",
+           "evaluate", "VecStep", "step_env"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,6 +196,30 @@ class EpisodeBatch:
 
 
 # --------------------------------------------------------------------------------------------
+# The agent interface
+# --------------------------------------------------------------------------------------------
+class Agent(Protocol):
+    r"""What every agent of the book implements (policies, PPO's, A2C/A3C's, DQN's, DDPG's agents).
+
+    * ``act(obs, deterministic=False)``: observations (N, obs_dim) → N actions, numpy: int64
+      (N,) for discrete actions, float (N, act_dim) for continuous ones (unclipped is fine:
+      the rollout clips them to the action box for the env). ``deterministic=True``: the greedy
+      or mean action (evaluation); False: the behaviour policy (sampling, exploration).
+    * ``obs_dim``: the observation length the agent was built for;
+    * ``n_actions`` (discrete: actions $0, \dots, A-1$) or ``act_dim`` (continuous: $a \in
+      \mathbb R^d$) — the action space it was built for; the other one is absent or None.
+
+    :func:`collect_episodes` and :func:`evaluate` read only these (never the agent's class), and
+    compare ``obs_dim``, ``n_actions``, ``act_dim`` with the env before the first step, so an
+    agent trained on another env gets a clear message. A hand-written agent needs only ``act``.
+    """
+
+    obs_dim: int
+
+    def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray: ...
+
+
+# --------------------------------------------------------------------------------------------
 # Collecting episodes
 # --------------------------------------------------------------------------------------------
 def _check_agent(agent):
@@ -199,22 +231,37 @@ def _check_agent(agent):
             f".agent; for a plain function f(obs) -> action, wrap it in a class with an act method.")
 
 
-def _check_policy_fits_env(agent, env):
-    from .policies import CategoricalPolicy, DiagGaussianPolicy
-
-    space = env.single_action_space
-    if isinstance(space, gym.spaces.Box) and isinstance(agent, CategoricalPolicy):
+def _check_agent_fits_env(agent, env):
+    """Compare what the agent was built for (see :class:`Agent`) with the env, before a step."""
+    name = type(agent).__name__
+    obs_dim = getattr(agent, "obs_dim", None)
+    n_actions, act_dim = getattr(agent, "n_actions", None), getattr(agent, "act_dim", None)
+    obs_shape, space = env.single_observation_space.shape, env.single_action_space
+    if obs_dim is not None and tuple(obs_shape) != (obs_dim,):
         raise ValueError(
-            f"this environment has continuous actions ({space}) but the policy is a "
-            f"CategoricalPolicy, which picks one of finitely many actions. Use "
-            f"rlnotes.policies.DiagGaussianPolicy(obs_dim, act_dim), or let "
-            f"rlnotes.policies.make_policy(env.observation_space, env.action_space) choose.")
-    if isinstance(space, gym.spaces.Discrete) and isinstance(agent, DiagGaussianPolicy):
+            f"the agent ({name}) expects observations of size obs_dim = {obs_dim}, but this "
+            f"environment's observations have shape {tuple(obs_shape)}. Is the policy built for "
+            f"this environment? Train or build the agent on this env (for a policy: "
+            f"make_policy(env.observation_space, env.action_space)) so obs_dim matches.")
+    if isinstance(space, gym.spaces.Box) and n_actions is not None:
         raise ValueError(
-            f"this environment has discrete actions ({space}) but the policy is a "
-            f"DiagGaussianPolicy, which outputs real vectors. Use "
-            f"rlnotes.policies.CategoricalPolicy(obs_dim, n_actions), or let "
-            f"rlnotes.policies.make_policy(env.observation_space, env.action_space) choose.")
+            f"this environment has continuous actions ({space}) but the agent ({name}) picks "
+            f"one of {n_actions} actions. Use rlnotes.policies.DiagGaussianPolicy(obs_dim, "
+            f"act_dim), or let rlnotes.policies.make_policy(env.observation_space, "
+            f"env.action_space) choose (or an algorithm for continuous actions: PPO, DDPG).")
+    if isinstance(space, gym.spaces.Discrete) and act_dim is not None:
+        raise ValueError(
+            f"this environment has discrete actions ({space}) but the agent ({name}) outputs "
+            f"real vectors of length {act_dim}. Use rlnotes.policies.CategoricalPolicy(obs_dim, "
+            f"n_actions), or let rlnotes.policies.make_policy(env.observation_space, "
+            f"env.action_space) choose.")
+    if isinstance(space, gym.spaces.Discrete) and n_actions not in (None, int(space.n)):
+        raise ValueError(f"the agent ({name}) picks one of {n_actions} actions but this "
+                         f"environment has {space}. Is the policy built for this environment?")
+    if isinstance(space, gym.spaces.Box) and act_dim not in (None, *space.shape[:1]):
+        raise ValueError(f"the agent ({name}) outputs actions of length {act_dim} but this "
+                         f"environment's actions are {space}. Is the policy built for this "
+                         f"environment?")
 
 
 def _actions_for_env(actions, env):
@@ -249,9 +296,10 @@ def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0,
                      deterministic=False):
     r"""Run ``policy`` in a vector env and return a batch of complete episodes.
 
-    policy:     anything with ``act(obs, deterministic=False)`` taking a batch of observations
-                (N, *obs_shape) and returning N actions (a policy from :mod:`rlnotes.policies`).
-                It is called once per vector step, under ``torch.no_grad()``.
+    policy:     an :class:`Agent` (anything with ``act(obs, deterministic=False)`` taking a
+                batch of observations (N, *obs_shape) and returning N actions, e.g. a policy
+                from :mod:`rlnotes.policies`). It is called once per vector step, under
+                ``torch.no_grad()``.
     env_or_id:  an env id (a vector env with ``n_envs`` copies is made with
                 :func:`make_vec_env`), or a vector env made by :func:`make_vec_env` (reused:
                 training calls this once per batch on the same env).
@@ -296,7 +344,7 @@ def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0,
     else:
         raise TypeError(f"env_or_id must be an env id string or a gymnasium vector env, got "
                         f"{type(env_or_id).__name__}")
-    _check_policy_fits_env(policy, env)
+    _check_agent_fits_env(policy, env)
 
     N = env.num_envs
     if n_episodes is not None:
@@ -316,19 +364,19 @@ def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0,
         with torch.no_grad():
             actions = policy.act(obs, deterministic=deterministic)
         actions, sent = _actions_for_env(actions, env)
-        next_obs, rewards, terminated, truncated, info = env.step(sent)
+        step = step_env(env, sent)                    # the truncation rule: see step_env
         obs_buf.append(obs)
         act_buf.append(actions)
-        rew_buf.append(np.asarray(rewards, dtype=np.float64))
+        rew_buf.append(np.asarray(step.rewards, dtype=np.float64))
         t += 1
-        for i in np.flatnonzero((terminated | truncated) & active):
-            # SAME_STEP autoreset: next_obs[i] already starts a new episode, o_T is in final_obs
-            episodes.append((i, start[i], t, bool(terminated[i]), info["final_obs"][i]))
+        for i in np.flatnonzero(step.done & active):
+            # step.next_obs[i] is o_T; step.obs[i] already starts the copy's next episode
+            episodes.append((i, start[i], t, bool(step.terminated[i]), step.next_obs[i]))
             done_count[i] += 1
             start[i] = t
             if done_count[i] >= quota[i] and t >= t_min:
                 active[i] = False
-        obs = next_obs
+        obs = step.obs
 
     episodes.sort(key=lambda e: (e[0], e[1]))         # by copy, then time
     O, A, R = np.stack(obs_buf), np.stack(act_buf), np.stack(rew_buf)   # (t, N, ...)
@@ -345,14 +393,133 @@ def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0,
 
 
 # --------------------------------------------------------------------------------------------
+# A fixed-length rollout (PPO, A2C, A3C)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Rollout:
+    r"""$T$ steps of $N$ env copies, as :func:`collect_rollout` returns them.
+
+    Per step, time first (episodes are cut anywhere; a copy whose episode ends goes on with
+    the next one):
+
+    * ``obs``: (T, N, *obs_shape) float32 — $s_t$, the observation $a_t$ was chosen from;
+    * ``actions``: (T, N, *act_shape) — $a_t$ as the agent returned it (int64 for discrete
+      actions; continuous ones float32 and unclipped, even if the env got them clipped);
+    * ``rewards``: (T, N) float64 — $r_t$;
+    * ``terminated``, ``truncated``: (T, N) bool — the episode ended at this step in a terminal
+      state / was cut by a time limit;
+    * ``next_obs``: (T, N, *obs_shape) float32 — $s_{t+1}$, the true next observation: where an
+      episode ended, its last observation $o_T$ (``info["final_obs"]``), never the next
+      episode's first one. Elsewhere ``next_obs[t] == obs[t + 1]``.
+
+    Episodes that finished during the rollout, in order of step, then copy (length $E$):
+    ``episode_returns`` (E,) undiscounted returns and ``episode_lengths`` (E,), counted from
+    the episode's first step (maybe in an earlier rollout); ``episode_steps`` (E,) — the vector
+    step $1 \dots T$ at whose end it finished.
+
+    Carried over to the next rollout (``collect_rollout(..., previous=this)``): ``last_obs``
+    (N, *obs_shape), the observation to act on next, and ``running_returns``,
+    ``running_lengths`` (N,) of the episodes under way.
+    """
+
+    obs: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    next_obs: np.ndarray
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    episode_steps: np.ndarray
+    last_obs: np.ndarray
+    running_returns: np.ndarray
+    running_lengths: np.ndarray
+
+    def flat(self, name):
+        """A per-step field with time and copies merged: (T, N, ...) → (T·N, ...), a view."""
+        x = getattr(self, name)
+        return x.reshape(x.shape[0] * x.shape[1], *x.shape[2:])
+
+    def finished(self, env_steps=0):
+        """``(env_step, return)`` of each finished episode, ``env_step`` counting the steps of
+        all copies: ``env_steps`` taken before this rollout + N × the vector step it ended at."""
+        N = self.rewards.shape[1]
+        return [(env_steps + int(s) * N, float(r))
+                for s, r in zip(self.episode_steps, self.episode_returns)]
+
+
+def _env_name(env):
+    spec = getattr(getattr(env, "envs", [None])[0], "spec", None)
+    return spec.id if spec is not None else type(env).__name__
+
+
+def collect_rollout(env, act, n_steps, previous=None, seed=None):
+    r"""Step the $N$ copies of ``env`` for $T$ = ``n_steps`` steps; return a :class:`Rollout`.
+
+    env:      a vector env from :func:`make_vec_env` (same-step autoreset).
+    act:      a function observations (N, *obs_shape) → actions (N, *act_shape), e.g. an
+              agent's ``act`` (:class:`Agent`); called once per vector step (batched inference),
+              under ``torch.no_grad()``. Continuous actions are clipped to the action box for
+              the env and stored as returned.
+    previous: the previous rollout of the same run: go on from its ``last_obs`` and the
+              returns of the episodes under way. None: the first rollout — the env is reset
+              with ``reset(seed=seed)``.
+
+    Each step goes through :func:`step_env`, where the truncation rule is written once: the
+    stored $s_{t+1}$ of a finished episode is its true last observation. Raises
+    FloatingPointError if the env returns NaN or inf observations or rewards.
+    """
+    if previous is None:
+        obs, _ = env.reset(seed=seed)
+        running_returns, running_lengths = np.zeros(env.num_envs), np.zeros(env.num_envs, np.int64)
+    else:
+        obs = previous.last_obs
+        running_returns = previous.running_returns.copy()
+        running_lengths = previous.running_lengths.copy()
+    T, N, space = int(n_steps), env.num_envs, env.single_action_space
+    obs_shape = env.single_observation_space.shape
+    obs_buf = np.zeros((T, N, *obs_shape), dtype=np.float32)                    # s_t
+    next_obs_buf = np.zeros((T, N, *obs_shape), dtype=np.float32)               # s_{t+1}
+    act_buf = np.zeros((T, N, *space.shape),
+                       dtype=np.float32 if isinstance(space, gym.spaces.Box) else np.int64)
+    rew_buf = np.zeros((T, N))
+    term_buf, trunc_buf = np.zeros((T, N), dtype=bool), np.zeros((T, N), dtype=bool)
+    finished = []                                     # (vector step, return, length)
+    for t in range(T):
+        with torch.no_grad():
+            actions = act(obs)                                                  # a_t ~ π(·|s_t)
+        actions, sent = _actions_for_env(actions, env)                          # sent: clipped
+        step = step_env(env, sent)
+        obs_buf[t], act_buf[t], rew_buf[t] = obs, actions, step.rewards
+        term_buf[t], trunc_buf[t] = step.terminated, step.truncated
+        next_obs_buf[t] = step.next_obs                                         # o_T at an end
+        running_returns += step.rewards
+        running_lengths += 1
+        for i in np.flatnonzero(step.done):
+            finished.append((t + 1, running_returns[i], running_lengths[i]))
+            running_returns[i], running_lengths[i] = 0.0, 0
+        obs = step.obs                                # the next episode's first obs at an end
+    if not (np.isfinite(obs_buf).all() and np.isfinite(rew_buf).all()):
+        raise FloatingPointError(f"{_env_name(env)} returned NaN or inf observations or rewards")
+    ends, returns, lengths = (np.array(c) for c in zip(*finished)) if finished else ([], [], [])
+    return Rollout(obs_buf, act_buf, rew_buf, term_buf, trunc_buf, next_obs_buf,
+                   episode_returns=np.asarray(returns, dtype=np.float64),
+                   episode_lengths=np.asarray(lengths, dtype=np.int64),
+                   episode_steps=np.asarray(ends, dtype=np.int64),
+                   last_obs=obs, running_returns=running_returns, running_lengths=running_lengths)
+
+
+# --------------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------------
 def evaluate(agent, env_id, n_episodes=10, seed=0, n_envs=None):
     r"""Undiscounted returns $\sum_t r_t$ of ``n_episodes`` episodes played greedily.
 
-    agent:      anything with ``act(obs, deterministic=True)`` (a policy, or a TrainResult's
-                ``.agent``); with ``deterministic=True`` a categorical policy takes
-                $\arg\max_a \pi(a|s)$ and a Gaussian policy its mean $\mu_\theta(s)$.
+    agent:      an :class:`Agent` (a policy, or a TrainResult's ``.agent``; anything with
+                ``act(obs, deterministic=True)`` will do); with ``deterministic=True`` a
+                categorical policy takes $\arg\max_a \pi(a|s)$ and a Gaussian policy its mean
+                $\mu_\theta(s)$. Its ``obs_dim`` and ``n_actions`` or ``act_dim`` are compared
+                with the env first: an agent built for another env gets a clear message.
     env_id:     a gymnasium id, e.g. ``"CartPole-v1"``, or a vector env from :func:`make_vec_env`.
     n_episodes: number of episodes; seed: the env seed. With the default ``n_envs`` (one
                 copy per episode, at most 16) episode $k$ starts from
@@ -367,3 +534,53 @@ def evaluate(agent, env_id, n_episodes=10, seed=0, n_envs=None):
     batch = collect_episodes(agent, env_id, n_episodes=int(n_episodes), seed=seed, n_envs=n_envs,
                              deterministic=True)
     return batch.returns
+
+
+# --------------------------------------------------------------------------------------------
+# One step, for the off-policy algorithms (DQN, DDPG)
+# --------------------------------------------------------------------------------------------
+class VecStep(NamedTuple):
+    r"""One step of $N$ env copies, as :func:`step_env` returns it (each field has length $N$).
+
+    next_obs:   (N, *obs_shape) — $s_{t+1}$ to *store*: the true next observation, also where
+                an episode ended (its last observation $o_T$, from ``info["final_obs"]``);
+    rewards:    (N,) — $r_t$;
+    terminated: (N,) bool — $s_{t+1}$ is terminal (the only flag that stops a bootstrap);
+    truncated:  (N,) bool — the episode was cut by a time limit ($s_{t+1}$ is not terminal);
+    obs:        (N, *obs_shape) — the observation to *act on* next: ``next_obs``, except
+                where an episode ended, where it is the first observation of the next one.
+
+    ``done`` = terminated | truncated: the copies whose episode finished at this step.
+    """
+
+    next_obs: np.ndarray
+    rewards: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    obs: np.ndarray
+
+    @property
+    def done(self):
+        return self.terminated | self.truncated
+
+
+def step_env(env, actions):
+    r"""Step a vector env from :func:`make_vec_env` once; return a :class:`VecStep`.
+
+    The truncation rule of the off-policy algorithms, written once: with same-step autoreset
+    the env returns, for a copy whose episode just ended, the *next* episode's first
+    observation; the transition to store needs the true last observation $o_T$ instead
+    (``info["final_obs"]``), which still bootstraps after a truncation
+    {cite}`pardo2018timelimits`. ``actions``: what ``env.step`` takes, (N,) or (N, act_dim).
+    """
+    if env.metadata.get("autoreset_mode") != gym.vector.AutoresetMode.SAME_STEP:
+        raise ValueError("step_env needs a vector env with autoreset_mode=SAME_STEP; make it "
+                         "with rlnotes.rollout.make_vec_env(env_id, n_envs, seed)")
+    obs, rewards, terminated, truncated, info = env.step(actions)
+    next_obs = obs
+    done = terminated | truncated
+    if done.any():                                    # o_T of a finished episode is in final_obs
+        next_obs = obs.copy()
+        for i in np.flatnonzero(done):
+            next_obs[i] = info["final_obs"][i]
+    return VecStep(next_obs, rewards, terminated, truncated, obs)

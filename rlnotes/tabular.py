@@ -41,7 +41,7 @@ a constant step).
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -133,7 +133,8 @@ def _check_args(n_episodes, alpha, gamma, epsilon, alpha_power):
 def _td_control(target, env, n_episodes, alpha, gamma, epsilon, seed, alpha_power, Q0,
                 progress):
     """The loop shared by Q-learning and SARSA; ``target`` is "max" or "sarsa"."""
-    from .progress import TextBar, progress as progress_bar
+    from .progress import TextBar
+    from .progress import progress as progress_bar
 
     env, S, A = _make_env(env)
     _check_args(n_episodes, alpha, gamma, epsilon, alpha_power)

@@ -76,7 +76,6 @@ def test_two_workers_share_the_counter_and_the_network():
     assert r.stats["n_workers"] == 2 and 3000 <= r.stats["env_steps"] < 3000 + 2 * 16 * K
     assert (np.diff(r.steps) >= 0).all() and r.steps[-1] <= r.stats["env_steps"]
     assert sum(r.returns) <= r.stats["env_steps"]          # CartPole: reward 1 per step
-    assert np.all(np.diff(r.wall) > -1.0)                  # sorted by step; walls roughly ordered
     assert _children() == []
 
 

@@ -7,8 +7,17 @@ import math
 
 import pytest
 
-from rlnotes.bench import (TRAIN_WINDOW, first_reach, format_spread, network_sizes, run_settings,
-                           steps_to_threshold, summary_rows, threshold_summary, wall_to_threshold)
+from rlnotes.bench import (
+    TRAIN_WINDOW,
+    first_reach,
+    format_spread,
+    network_sizes,
+    run_settings,
+    steps_to_threshold,
+    summary_rows,
+    threshold_summary,
+    wall_to_threshold,
+)
 
 
 def reference_first_reach(history, threshold, window):

@@ -145,5 +145,8 @@ def test_sample_batches_draws_exactly_what_repeated_sample_calls_draw():
         assert stacked.obs.shape == (5, batch_size, 3) and stacked.terminated.dtype == np.float32
         for field in range(5):
             np.testing.assert_array_equal(np.stack([b[field] for b in looped]), stacked[field])
+    single, batched = one.sample(32), many.sample_batches(1, 32)     # the same generator state
+    for field in range(5):
+        np.testing.assert_array_equal(single[field], batched[field][0])
     with pytest.raises(ValueError, match="n_batches must be a positive int"):
         many.sample_batches(0, 8)

@@ -117,7 +117,7 @@ HINTS = [
     ("a2c", dict(hidden_sizes=()), r"e\.g\. \(64, 64\)"),
     ("a2c", dict(max_grad_norm=0), r"or None \(no clipping\)"),
     ("a3c", dict(worker_timeout=0), r"\(seconds\)"),
-    ("dqn", dict(lr=-1.0), r"a learning rate, typical: 1e-4 to 1e-3 with Adam"),
+    ("dqn", dict(lr=-1.0), r"a learning rate, typical: 1e-4 to 3e-3 with Adam"),
     ("dqn", dict(tau=0.0), r"in \(0, 1\] \(1: hard copy\)"),
     ("dqn", dict(eps_end=2.0), r"a probability in \[0, 1\]"),
     ("ddpg", dict(tau=0), r"the Polyak rate in \(0, 1\] \(1: hard copy; DDPG uses 0.001 to 0.005\)"),
@@ -136,7 +136,7 @@ def test_messages_keep_their_hints(algo, kw, hint):
 CROSS = [
     ("ppo", dict(n_envs=2, n_steps=4, n_minibatches=16),
      r"n_minibatches=16 is more than the 8 transitions of a rollout"),
-    ("dqn", dict(learning_starts=10),
+    ("dqn", dict(batch_size=64, learning_starts=10),
      r"learning_starts = 10 must be an integer >= batch_size = 64: .* Raise learning_starts"),
     ("ddpg", dict(batch_size=512, learning_starts=100),
      r"learning_starts = 100 must be an integer >= batch_size = 512: .* Raise learning_starts"),

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 
 from rlnotes import exercises as ex
-from tests.chapter_cells import run_checker as _run, solution_code as _solution_code
+from tests.chapter_cells import run_checker as _run
+from tests.chapter_cells import solution_code as _solution_code
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTER = MDPS = ROOT / "book" / "mdps.ipynb"

@@ -12,11 +12,10 @@ import pathlib
 import re
 
 import numpy as np
-import pytest
 import torch
 
-from rlnotes.returns import n_step_returns
 from rlnotes.exercises import actor_critic as ex
+from rlnotes.returns import n_step_returns
 from tests.chapter_cells import run_checker as _run
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

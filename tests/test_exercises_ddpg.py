@@ -12,12 +12,11 @@ import pathlib
 import re
 
 import numpy as np
-import pytest
 import torch
 
+from rlnotes.exercises import ddpg as ex
 from rlnotes.policies import polyak_update
 from rlnotes.returns import ddpg_targets
-from rlnotes.exercises import ddpg as ex
 from tests.chapter_cells import run_checker as _run
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

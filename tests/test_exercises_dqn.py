@@ -12,7 +12,6 @@ import pathlib
 import re
 
 import numpy as np
-import pytest
 import torch
 
 from rlnotes.exercises import dqn as ex
@@ -49,7 +48,7 @@ def _lookup_net(table):
 
 
 def test_other_correct_answers_pass(capsys):
-    from rlnotes.returns import dqn_targets, double_dqn_targets
+    from rlnotes.returns import double_dqn_targets, dqn_targets
 
     # (a) in-place-free variants; torch scalar output
     def q_vectorised(Q, s, a, r, s2, a2, term, alpha, gamma):
@@ -197,7 +196,7 @@ def test_an_unrecognised_wrong_answer_still_gets_the_numbers(capsys):
 # ------------------------------------------------------------- 5. the checkers can fail
 def test_the_references_agree_with_the_library():
     """The checkers' plain-loop references against rlnotes.tabular / rlnotes.returns."""
-    from rlnotes.returns import dqn_targets, double_dqn_targets
+    from rlnotes.returns import double_dqn_targets, dqn_targets
 
     for _, r, nq, te, tr, g in ex._dqn_cases():
         lib = dqn_targets(_lookup_net(nq), torch.as_tensor(r), torch.arange(len(r)),

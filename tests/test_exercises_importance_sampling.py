@@ -12,7 +12,6 @@ import pathlib
 import re
 
 import numpy as np
-import pytest
 import torch
 
 from rlnotes.estimators import importance_weights, ppo_kl_loss

@@ -13,11 +13,11 @@ import math
 import pathlib
 
 import numpy as np
-import pytest
 import torch
 
 from rlnotes.exercises import policies as ex
-from tests.chapter_cells import run_checker as _run, solution_code as _solution_code
+from tests.chapter_cells import run_checker as _run
+from tests.chapter_cells import solution_code as _solution_code
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "policies.ipynb"

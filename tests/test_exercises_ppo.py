@@ -13,7 +13,6 @@ import pathlib
 import re
 
 import numpy as np
-import pytest
 import torch
 
 from rlnotes.estimators import adapt_kl_beta, ppo_clip_loss

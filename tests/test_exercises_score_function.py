@@ -12,13 +12,13 @@ import math
 import pathlib
 
 import numpy as np
-import pytest
 import torch
 
 from rlnotes.estimators import pg_loss
 from rlnotes.exercises import score_function as ex
 from rlnotes.returns import discounted_return
-from tests.chapter_cells import run_checker as _run, solution_code as _solution_code
+from tests.chapter_cells import run_checker as _run
+from tests.chapter_cells import solution_code as _solution_code
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "score_function.ipynb"

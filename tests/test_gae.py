@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlnotes.estimators import (adapt_kl_beta, approx_kl, importance_weights, ppo_clip_loss,
-                                ppo_kl_loss)
+from rlnotes.estimators import adapt_kl_beta, approx_kl, importance_weights, ppo_clip_loss, ppo_kl_loss
 from rlnotes.returns import gae, reward_to_go, td_targets
 
 

@@ -13,10 +13,23 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rlnotes.mdp import (DOWN, LEFT, RIGHT, UP, TabularMDP, bellman_expectation_backup,
-                         bellman_optimality_backup, greedy_policy, gridworld_4x4, gridworld_5x5,
-                         policy_evaluation, policy_iteration, q_from_v, uniform_random_policy,
-                         value_iteration)
+from rlnotes.mdp import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    TabularMDP,
+    bellman_expectation_backup,
+    bellman_optimality_backup,
+    greedy_policy,
+    gridworld_4x4,
+    gridworld_5x5,
+    policy_evaluation,
+    policy_iteration,
+    q_from_v,
+    uniform_random_policy,
+    value_iteration,
+)
 
 SOLVERS = {"value_iteration": value_iteration, "policy_iteration": policy_iteration}
 

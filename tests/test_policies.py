@@ -15,8 +15,14 @@ from gymnasium import spaces
 from torch import nn
 from torch.distributions import Categorical, Normal
 
-from rlnotes.policies import (CategoricalPolicy, DiagGaussianPolicy, diag_gaussian_log_prob,
-                              make_policy, mlp, polyak_update)
+from rlnotes.policies import (
+    CategoricalPolicy,
+    DiagGaussianPolicy,
+    diag_gaussian_log_prob,
+    make_policy,
+    mlp,
+    polyak_update,
+)
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")

@@ -34,6 +34,7 @@ def test_same_seed_same_history_and_weights():
     assert sum(a.returns) <= 1024
 
 
+@pytest.mark.slow                                  # a learning run
 def test_cartpole_learns_in_a_few_seconds():
     random_return = 22.0                                                 # a uniform policy: ≈ 22
     result = ppo.train("CartPole-v1", seed=0, total_steps=16_384, progress=False)
@@ -41,6 +42,7 @@ def test_cartpole_learns_in_a_few_seconds():
     assert result.returns[-20:].mean() > 5 * random_return, result.returns[-20:]
 
 
+@pytest.mark.slow                                  # a learning run
 def test_kl_objective_adapts_beta_and_learns():
     result = short(0, steps=8192, objective="kl", kl_beta_init=1.0, kl_target=0.01)
     assert result.stats["final_beta"] != 1.0                 # β was halved or doubled

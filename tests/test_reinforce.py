@@ -82,6 +82,7 @@ def test_variants_of_the_variance_chapter_run(kw):
     assert result.config.baseline == kw["baseline"] and len(result.history) > 10
 
 
+@pytest.mark.slow                                  # a learning run
 def test_learns_cartpole_in_a_few_seconds():
     result = reinforce.train("CartPole-v1", seed=0, total_steps=30_000, progress=False)
     last = result.returns[-20:]

@@ -15,8 +15,16 @@ import torch
 from torch import nn
 
 from rlnotes.algos import ddpg
-from rlnotes.returns import (ddpg_targets, discount_cumsum, discounted_return, double_dqn_targets,
-                             dqn_targets, gae, n_step_returns, reward_to_go)
+from rlnotes.returns import (
+    ddpg_targets,
+    discount_cumsum,
+    discounted_return,
+    double_dqn_targets,
+    dqn_targets,
+    gae,
+    n_step_returns,
+    reward_to_go,
+)
 
 RTG = [reward_to_go, discount_cumsum]
 

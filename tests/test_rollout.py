@@ -9,8 +9,9 @@ import pytest
 import torch
 
 import rlnotes
+from rlnotes.algos.a2c import ActorCritic
 from rlnotes.policies import CategoricalPolicy, DiagGaussianPolicy
-from rlnotes.rollout import EpisodeBatch, collect_episodes, evaluate, make_vec_env
+from rlnotes.rollout import EpisodeBatch, collect_episodes, collect_rollout, evaluate, make_vec_env, step_env
 
 
 class HashAgent:
@@ -123,6 +124,56 @@ def test_same_seed_same_batch_and_first_observation_comes_from_reset():
     np.testing.assert_array_equal(a.obs[0][0], first)
 
 
+def plain_steps(agent, env_id, seed, n_steps, **make_kwargs):
+    """The textbook loop for a fixed number of steps: per step (s, a, r, term, trunc, s'), with
+    s' the true next observation (the last one of an episode where it ends), then reset()."""
+    env = gym.make(env_id, **make_kwargs)
+    rows = []
+    obs, _ = env.reset(seed=seed)
+    for _ in range(n_steps):
+        a = agent.act(obs[None])[0]
+        next_obs, r, term, trunc, _ = env.step(a)
+        rows.append((obs, a, r, term, trunc, next_obs))
+        obs = env.reset()[0] if term or trunc else next_obs
+    return [np.array(column) for column in zip(*rows)]
+
+
+def test_rollouts_equal_a_plain_single_env_loop_and_keep_the_true_final_observation():
+    """collect_rollout (PPO, A2C, A3C), two rollouts in a row: per copy, the steps of the
+    textbook loop; at an episode's end next_obs is its last observation o_T (terminated or
+    truncated); returns of episodes that span two rollouts are carried over."""
+    N, T, seed = 3, 40, 7
+    env = make_vec_env("CartPole-v1", n_envs=N, seed=seed, max_episode_steps=15)
+    first = collect_rollout(env, HashAgent().act, T, seed=seed)
+    second = collect_rollout(env, HashAgent().act, T, previous=first)      # carries on
+    assert first.obs.shape == (T, N, 4) and first.actions.shape == (T, N) and first.rewards.shape == (T, N)
+    for i in range(N):                                                   # copy i is seeded seed + i
+        O, A, R, TERM, TRUNC, NEXT = plain_steps(HashAgent(), "CartPole-v1", seed + i, 2 * T,
+                                                 max_episode_steps=15)
+        for k, r in enumerate((first, second)):
+            part = slice(k * T, (k + 1) * T)
+            np.testing.assert_array_equal(r.obs[:, i], O[part])
+            np.testing.assert_array_equal(r.actions[:, i], A[part])
+            np.testing.assert_array_equal(r.rewards[:, i], R[part])
+            np.testing.assert_array_equal(r.terminated[:, i], TERM[part])
+            np.testing.assert_array_equal(r.truncated[:, i], TRUNC[part])
+            np.testing.assert_array_equal(r.next_obs[:, i], NEXT[part])
+    assert first.truncated.any() and first.terminated.any()              # both kinds of ends
+    ended = first.terminated | first.truncated
+    t, i = np.argwhere(ended[:-1])[0]
+    assert not np.allclose(first.next_obs[t, i], first.obs[t + 1, i])    # o_T, not the reset obs
+    # CartPole pays 1 per step: a return is the episode's length, also across two rollouts
+    assert len(first.episode_returns) == ended.sum()
+    for r in (first, second):
+        np.testing.assert_array_equal(r.episode_returns, r.episode_lengths)
+        assert r.episode_lengths.max() <= 15
+    assert second.episode_lengths[0] > second.episode_steps[0]          # began in the first one
+    assert first.episode_lengths.sum() + first.running_lengths.sum() == N * T
+    assert first.finished(env_steps=100)[0] == (100 + N * int(first.episode_steps[0]),
+                                                float(first.episode_returns[0]))
+    assert first.flat("obs").shape == (T * N, 4)
+
+
 class CountEnv(gym.Env):
     """4 steps; reward = action; a known return for any fixed action."""
 
@@ -201,8 +252,44 @@ def test_errors_name_the_fix():
         collect_episodes(DiagGaussianPolicy(4, 1), "CartPole-v1", n_episodes=1)
     with pytest.raises(ValueError, match="make_policy"):                 # any agent, wrong actions
         collect_episodes(HashAgent(), "Pendulum-v1", n_episodes=1)
+    with pytest.raises(ValueError, match=r"ActorCritic\) expects observations of size obs_dim = 4.*\(6,\)"):
+        evaluate(ActorCritic(4, 3), "Acrobot-v1", n_episodes=1)           # a CartPole-sized agent
     next_step = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync")
     with pytest.raises(ValueError, match="SAME_STEP.*make_vec_env"):
         collect_episodes(HashAgent(), next_step, n_episodes=1)
     with pytest.raises(ValueError, match="at least one episode"):
         EpisodeBatch([], [], [], np.zeros(0, bool), np.zeros(0, bool), np.zeros((0, 4)), np.zeros(0, int))
+
+
+def test_step_env_equals_a_plain_single_env_loop():
+    """The off-policy step (DQN, DDPG): per copy, the transitions of the textbook loop. At an
+    episode's end the stored s' is the true last observation (also after a truncation, where
+    it still bootstraps); the observation to act on next is the reset observation."""
+    agent, N, T = HashAgent(), 3, 150
+    env = make_vec_env("CartPole-v1", n_envs=N, seed=3, max_episode_steps=20)
+    obs, _ = env.reset(seed=3)
+    got = [[] for _ in range(N)]
+    for _ in range(T):
+        actions = agent.act(obs)
+        step = step_env(env, actions)
+        np.testing.assert_array_equal(step.done, step.terminated | step.truncated)
+        for i in range(N):
+            got[i].append((obs[i], actions[i], step.rewards[i], step.next_obs[i],
+                           step.terminated[i], step.truncated[i], step.obs[i]))
+        obs = step.obs
+    for i in range(N):                                               # copy i is seeded seed + i
+        single = gym.make("CartPole-v1", max_episode_steps=20)
+        o, _ = single.reset(seed=3 + i)
+        for t in range(T):
+            a = agent.act(o[None])[0]
+            o2, r, term, trunc, _ = single.step(a)
+            act_on = single.reset()[0] if term or trunc else o2
+            for x, y in zip(got[i][t], (o, a, r, o2, term, trunc, act_on)):
+                np.testing.assert_array_equal(x, y)
+            o = act_on
+    flags = np.array([[g[4], g[5]] for rows in got for g in rows])
+    assert flags[:, 0].any() and flags[:, 1].any()                   # both kinds of episode end
+    trunc = [g for rows in got for g in rows if g[5]]
+    assert not np.allclose(trunc[0][3], trunc[0][6])                 # o_T is not the reset obs
+    with pytest.raises(ValueError, match="SAME_STEP"):
+        step_env(gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync"), np.zeros(2, np.int64))

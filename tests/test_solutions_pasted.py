@@ -21,6 +21,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow                   # each test executes a whole chapter
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted(p for p in (ROOT / "book").glob("*.ipynb") if "{solution}" in p.read_text())
 

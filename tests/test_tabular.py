@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from rlnotes.mdp import TabularMDP, q_from_v, value_iteration
-from rlnotes.tabular import (epsilon_greedy, greedy_rollout, linear_schedule, q_learning,
-                             sarsa)
+from rlnotes.tabular import epsilon_greedy, greedy_rollout, linear_schedule, q_learning, sarsa
 
 
 class TableEnv(gym.Env):

@@ -13,7 +13,6 @@
 import re
 
 
-
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if not scripts:
@@ -199,8 +198,7 @@ def myst_to_rst(lines):
         out.append(line)
         i += 1
     # inline markup on the text outside display math and literal blocks ("::" paragraphs)
-    chunks, verbatim, literal_indent = [], [], None
-    text = []
+    chunks, literal_indent = [], None
     for line in out:
         if literal_indent is not None:
             if line.strip() and _indent(line) <= literal_indent:

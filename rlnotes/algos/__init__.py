@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..rollout import Agent
+
 __all__ = ["TrainResult", "check_fields", "check_learning_starts", "checked", "flag", "number",
            "positive", "learning_rate", "non_negative", "positive_int", "in_range", "one_of",
            "layer_sizes", "or_none"]
@@ -26,9 +28,10 @@ __all__ = ["TrainResult", "check_fields", "check_learning_starts", "checked", "f
 class TrainResult:
     r"""What a ``train`` function returns.
 
-    agent:     the trained agent; it has ``act(obs, deterministic=False)`` (for REINFORCE the
-               policy network $\pi_\theta$ itself), so ``rlnotes.evaluate(result.agent, env_id)``
-               works.
+    agent:     the trained agent, an :class:`rlnotes.rollout.Agent`: it has ``act(obs,
+               deterministic=False)`` and says what it was built for (``obs_dim``, ``n_actions``
+               or ``act_dim``; for REINFORCE it is the policy network $\pi_\theta$ itself), so
+               ``rlnotes.evaluate(result.agent, env_id)`` works.
     history:   a list of ``(env_step, episode_return, wall_seconds)`` tuples, one per finished
                training episode, in order: the number of environment steps used for training
                up to and including that episode, the episode's undiscounted return, and the
@@ -40,7 +43,7 @@ class TrainResult:
     stats:     extra numbers an algorithm reports (e.g. updates made, env steps discarded).
     """
 
-    agent: Any
+    agent: Agent
     history: list
     config: Any
     wall_time: float

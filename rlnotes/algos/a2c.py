@@ -18,13 +18,12 @@ $$L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg},\quad
 One iteration of :func:`train`:
 
 1. **collect** ``n_steps`` steps from each of ``n_envs`` copies of the environment
-   (:func:`rlnotes.rollout.make_vec_env`, same-step autoreset), one batched network call per
-   vector step; for a step that ended an episode by truncation, $s_{t+1}$ is the true final
-   observation ``info["final_obs"]``;
-2. **targets**: $V_\phi(s_{t+1})$ for every step in one batched call; the $n$-step returns
-   $\hat G_t$ (:func:`rlnotes.returns.n_step_returns`, or :func:`rlnotes.returns.gae` with
-   ``lam < 1``) bootstrap from the end of the rollout and through truncations, never through
-   terminations;
+   (:func:`rlnotes.rollout.collect_rollout`), one batched network call per vector step; where
+   an episode ended (by truncation too), the stored $s_{t+1}$ is its true last observation;
+2. **targets** (:func:`advantages_and_targets`): $V_\phi(s_{t+1})$ for every step in one
+   batched call; the $n$-step returns $\hat G_t$ (:func:`rlnotes.returns.n_step_returns`, or
+   :func:`rlnotes.returns.gae` with ``lam < 1``) bootstrap from the end of the rollout and
+   through truncations, never through terminations;
 3. **one gradient step** on $L$ (:func:`a2c_loss`) over the whole batch of
    ``n_envs * n_steps`` transitions — the data is used once and thrown away (on-policy).
 
@@ -53,14 +52,27 @@ from torch import nn
 from torch.distributions import Categorical
 
 from ..policies import mlp
-from ..progress import TextBar, progress as progress_bar
+from ..progress import TextBar
+from ..progress import progress as progress_bar
 from ..returns import gae, n_step_returns
-from ..rollout import make_vec_env
+from ..rollout import collect_rollout, make_vec_env
 from ..runtime import seed_everything
-from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate,
-               non_negative, one_of, or_none, positive, positive_int)
+from . import (
+    TrainResult,
+    check_fields,
+    flag,
+    in_range,
+    layer_sizes,
+    learning_rate,
+    non_negative,
+    one_of,
+    or_none,
+    positive,
+    positive_int,
+)
 
-__all__ = ["Config", "ActorCritic", "a2c_loss", "make_actor_critic", "train"]
+__all__ = ["Config", "ActorCritic", "a2c_loss", "advantages_and_targets", "make_actor_critic",
+           "train"]
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -197,6 +209,31 @@ def a2c_loss(dist, actions, advantages, values, returns, vf_coef=0.5, ent_coef=0
     return loss, pi_loss, v_loss, entropy
 
 
+def advantages_and_targets(rollout, values, next_values, gamma, lam):
+    r"""Step 2 of A2C and A3C: advantages $\hat A_t$ and targets $\hat G_t$ for a rollout.
+
+    ``lam == 1``: the $n$-step returns $\hat G_t$ (:func:`rlnotes.returns.n_step_returns`,
+    bootstrapped from $V_\phi(s_{t+n})$ at the end of the rollout) and $\hat A_t = \hat G_t -
+    V_\phi(s_t)$; ``lam < 1``: GAE (:func:`rlnotes.returns.gae`) and $\hat G_t = \hat A_t +
+    V_\phi(s_t)$. Both bootstrap through truncations, never through terminations.
+    rollout: a :class:`rlnotes.rollout.Rollout` (T, N); values, next_values: $V_\phi(s_t)$,
+    $V_\phi(s_{t+1})$ as tensors (T·N,) without graph. Returns ``(adv, returns)``, (T·N,) each.
+    """
+    T, N = rollout.rewards.shape
+    next_values = next_values.numpy().reshape(T, N)
+    if lam == 1.0:
+        returns = n_step_returns(rollout.rewards, next_values, rollout.terminated,
+                                 rollout.truncated, gamma)
+        returns = torch.as_tensor(returns.reshape(-1), dtype=torch.float32)
+        adv = returns - values                                   # Â_t = Ĝ_t − V_φ(s_t)
+    else:
+        adv = gae(rollout.rewards, values.numpy().reshape(T, N), next_values, rollout.terminated,
+                  rollout.truncated, gamma, lam)
+        adv = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)
+        returns = adv + values                                   # λ-return targets for V_φ
+    return adv, returns
+
+
 def _check_finite(value, what, config):
     if not torch.isfinite(value).all():
         raise FloatingPointError(
@@ -231,6 +268,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
         config = replace(config, total_steps=total_steps)        # validates it
     start_time = time.perf_counter()
 
+    # set-up: seeds, N copies of the env, π_θ and V_φ, one optimiser
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
     try:
@@ -243,70 +281,40 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     else:
         optimizer = torch.optim.RMSprop(agent.parameters(), lr=config.lr, alpha=0.99,
                                         eps=config.rmsprop_eps)
-
     N, T = config.n_envs, config.n_steps
     batch_size = N * T
     n_iters = math.ceil(config.total_steps / batch_size)
-    obs_dim = agent.obs_dim
-    obs_buf = np.zeros((T, N, obs_dim), dtype=np.float32)        # s_t
-    next_obs_buf = np.zeros((T, N, obs_dim), dtype=np.float32)   # s_{t+1} (true final obs at an end)
-    act_buf = np.zeros((T, N), dtype=np.int64)
-    rew_buf = np.zeros((T, N))
-    term_buf = np.zeros((T, N), dtype=bool)
-    trunc_buf = np.zeros((T, N), dtype=bool)
 
-    history, recent = [], []
-    ep_return = np.zeros(N)
+    history, recent, rollout = [], [], None
     steps = 0
     losses = (float("nan"),) * 4
     bar = (progress_bar(total=n_iters * batch_size, desc=f"A2C {env_id}", unit="steps")
            if progress else TextBar(total=n_iters * batch_size, disable=True))
-    obs, _ = env.reset(seed=seed)
     try:
-        for it in range(n_iters):
-            # 1. n_steps steps of each of the N copies, a_t ~ π_θ(·|s_t) batched
-            for t in range(T):
-                action = agent.act(obs)
-                next_obs, reward, terminated, truncated, info = env.step(action)
-                obs_buf[t], act_buf[t], rew_buf[t] = obs, action, reward
-                term_buf[t], trunc_buf[t] = terminated, truncated
-                next_obs_buf[t] = next_obs
-                ep_return += reward
-                done = terminated | truncated
-                if done.any():                                   # SAME_STEP autoreset: next_obs
-                    for i in np.flatnonzero(done):               # is the next episode's first obs
-                        next_obs_buf[t, i] = info["final_obs"][i]   # s_{t+1} = true final obs
-                        history.append((steps + (t + 1) * N, float(ep_return[i]),
-                                        time.perf_counter() - start_time))
-                        recent.append(float(ep_return[i]))
-                        ep_return[i] = 0.0
-                obs = next_obs
+        for k in range(n_iters):
+            # 1. collect n_steps steps of each of the N copies, a_t ~ π_θ(·|s_t) batched
+            rollout = collect_rollout(env, agent.act, T, previous=rollout, seed=seed)
+            now = time.perf_counter() - start_time
+            history += [(step, ret, now) for step, ret in rollout.finished(steps)]
+            recent = (recent + rollout.episode_returns.tolist())[-20:]
             steps += batch_size
 
-            # 2. targets: V(s_{t+1}) in one call; n-step returns (λ = 1) or GAE(λ) + V(s_t)
-            flat_obs = torch.from_numpy(obs_buf.reshape(batch_size, obs_dim))
-            dist, values = agent(flat_obs)                       # π_θ(·|s_t), V_φ(s_t) with graph
+            # 2. targets: π_θ(·|s_t), V_φ(s_t) with graph and V_φ(s_{t+1}) without, one call
+            #    each; n-step returns (λ = 1) or GAE(λ), bootstrapped through truncations only
+            dist, values = agent(torch.from_numpy(rollout.flat("obs")))
             with torch.no_grad():
-                next_values = agent.value(torch.from_numpy(next_obs_buf.reshape(batch_size, obs_dim)))
-            next_values = next_values.numpy().reshape(T, N)
-            if config.lam == 1.0:
-                returns = n_step_returns(rew_buf, next_values, term_buf, trunc_buf, config.gamma)
-                returns = torch.as_tensor(returns.reshape(-1), dtype=torch.float32)
-                adv = returns - values.detach()                  # Â_t = Ĝ_t − V_φ(s_t)
-            else:
-                adv = gae(rew_buf, values.detach().numpy().reshape(T, N), next_values, term_buf,
-                          trunc_buf, config.gamma, config.lam)
-                adv = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)
-                returns = adv + values.detach()                  # λ-return targets for V_φ
+                next_values = agent.value(torch.from_numpy(rollout.flat("next_obs")))
+            adv, returns = advantages_and_targets(rollout, values.detach(), next_values,
+                                                  config.gamma, config.lam)
             if config.normalize_advantages:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
 
             # 3. one gradient step on L = L_π + c_v L_v + c_reg L_reg, learning rate annealed
             if config.anneal_lr:
                 for group in optimizer.param_groups:
-                    group["lr"] = config.lr * (1.0 - it / n_iters)
+                    group["lr"] = config.lr * (1.0 - k / n_iters)
             loss, pi_loss, v_loss, entropy = a2c_loss(
-                dist, torch.from_numpy(act_buf.reshape(-1)), adv, values, returns,
+                dist, torch.from_numpy(rollout.flat("actions")), adv, values, returns,
                 config.vf_coef, config.ent_coef)
             _check_finite(loss, "A2C loss", config)
             optimizer.zero_grad()
@@ -316,7 +324,6 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
             optimizer.step()
             losses = (loss.item(), pi_loss.item(), v_loss.item(), entropy.item())
 
-            recent = recent[-20:]
             if recent:
                 bar.set_postfix(ret=float(np.mean(recent)))
             bar.update(batch_size)

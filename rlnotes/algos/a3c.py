@@ -9,15 +9,16 @@ The chapter "Actor-critic methods" ({ref}`ch-actor-critic`) follows lecture note
   so it works the same on Linux and macOS and from a notebook) running :func:`worker`;
 * each worker, in a loop: copies the global weights into its *local* networks, plays
   ``n_steps`` steps in each of its own ``envs_per_worker`` copies of the environment (the
-  paper's worker has one), computes the gradient of the A2C loss
-  $L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$ on those steps with respect to its local
-  weights, and applies it to the *global* weights with the shared RMSprop
+  paper's worker has one; :func:`rlnotes.rollout.collect_rollout`, as A2C), computes the
+  gradient of the A2C loss $L = L_\pi + c_v L_v + c_\text{reg} L_\text{reg}$ on those steps
+  with respect to its local weights, and applies it to the *global* weights with the shared RMSprop
   ($\theta_\text{global} \leftarrow \theta_\text{global} - \eta\, g_\text{local} / \sqrt{s + \epsilon}$)
   without any lock (Hogwild-style: updates from different workers may interleave);
-* a **global step counter** (``multiprocessing.Value``, updated under its lock) tells every
-  worker when the budget ``total_steps`` is spent;
+* a **global step counter** (``multiprocessing.Value``, updated under its lock after each
+  segment of ``n_steps`` steps) tells every worker when the budget ``total_steps`` is spent;
 * finished episodes travel back to the main process through a ``multiprocessing.Queue`` as
-  ``(global env step, return, wall seconds)``, which builds ``result.history``.
+  ``(global env step, return, wall seconds)`` (the step: the counter before the segment plus
+  the worker's own steps up to the episode's end), which builds ``result.history``.
 
 Stability here comes from the workers: at any moment they are in different parts of
 different episodes, so consecutive updates of the global network are computed from
@@ -35,7 +36,6 @@ block (terminating any that does not stop within a few seconds), so no process i
 from __future__ import annotations
 
 import ctypes
-import math
 import multiprocessing
 import os
 import queue as queue_mod
@@ -51,13 +51,23 @@ import torch
 import torch.multiprocessing as mp
 from torch import nn
 
-from ..progress import TextBar, progress as progress_bar
-from ..returns import gae, n_step_returns
-from ..rollout import make_vec_env
+from ..progress import TextBar
+from ..progress import progress as progress_bar
+from ..rollout import collect_rollout, make_vec_env
 from ..runtime import seed_everything
-from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate,
-               non_negative, or_none, positive, positive_int)
-from .a2c import ActorCritic, a2c_loss, make_actor_critic
+from . import (
+    TrainResult,
+    check_fields,
+    flag,
+    in_range,
+    layer_sizes,
+    learning_rate,
+    non_negative,
+    or_none,
+    positive,
+    positive_int,
+)
+from .a2c import ActorCritic, a2c_loss, advantages_and_targets, make_actor_critic
 
 __all__ = ["Config", "SharedRMSprop", "worker", "train"]
 
@@ -173,52 +183,33 @@ def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, s
         env = make_vec_env(env_id, n_envs=K, seed=seed + K * rank)   # copies seed + K·rank + i
         local_net = ActorCritic(global_net.obs_dim, global_net.n_actions, config.hidden_sizes,
                                 config.shared)
-        obs, _ = env.reset(seed=seed + K * rank)
-        ep_return = np.zeros(K)
-        obs_buf = np.zeros((T, K, local_net.obs_dim), dtype=np.float32)
-        next_obs_buf = np.zeros((T, K, local_net.obs_dim), dtype=np.float32)
-        act_buf = np.zeros((T, K), dtype=np.int64)
-        rew_buf, term_buf, trunc_buf = np.zeros((T, K)), np.zeros((T, K), bool), np.zeros((T, K), bool)
+
+        def act(obs):                                            # a_t ~ π(·|s_t), sampled
+            probs = torch.softmax(local_net.logits(obs), -1)
+            return torch.multinomial(probs, 1).squeeze(-1).numpy()
+
+        rollout = None
         # stop when asked, or when the main process is gone (killed: nobody would ever ask)
         while not stop.is_set() and os.getppid() == parent:
             local_net.load_state_dict(global_net.state_dict())   # 1. θ_local ← θ_global
-            # 2. play n_steps steps in each of the worker's K copies
-            for t in range(T):
-                with torch.no_grad():                                # a_t ~ π(·|s_t), sampled
-                    probs = torch.softmax(local_net.logits(obs), -1)
-                    action = torch.multinomial(probs, 1).squeeze(-1).numpy()
-                next_obs, reward, terminated, truncated, info = env.step(action)
-                obs_buf[t], act_buf[t], rew_buf[t] = obs, action, reward
-                next_obs_buf[t], term_buf[t], trunc_buf[t] = next_obs, terminated, truncated
-                ep_return += reward
-                with counter.get_lock():                             # the global step counter
-                    counter.value += K
-                    step_now = counter.value
-                for i in np.flatnonzero(terminated | truncated):     # SAME_STEP autoreset:
-                    next_obs_buf[t, i] = info["final_obs"][i]        # s_{t+1} = true final obs
-                    events.put(("episode", step_now, float(ep_return[i]), time.time() - start_wall))
-                    ep_return[i] = 0.0
-                obs = next_obs
+            # 2. play n_steps steps in each of the worker's K copies; count them globally
+            rollout = collect_rollout(env, act, T, previous=rollout, seed=seed + K * rank)
+            with counter.get_lock():                             # the global step counter
+                counter.value += T * K
+                step_now = counter.value
+            wall = time.time() - start_wall
+            for env_step, ret in rollout.finished(step_now - T * K):
+                events.put(("episode", env_step, ret, wall))
             # 3. local gradient of L on the segment (T·K transitions)
-            n = T * K
-            dist, values = local_net(torch.from_numpy(obs_buf.reshape(n, -1)))
+            dist, values = local_net(torch.from_numpy(rollout.flat("obs")))
             with torch.no_grad():
-                next_values = local_net.value(torch.from_numpy(next_obs_buf.reshape(n, -1)))
-            next_values = next_values.numpy().reshape(T, K)
-            if config.lam == 1.0:
-                returns = torch.as_tensor(n_step_returns(rew_buf, next_values, term_buf, trunc_buf,
-                                                         config.gamma).reshape(-1),
-                                          dtype=torch.float32)
-                adv = returns - values.detach()                     # Â_t = Ĝ_t − V(s_t)
-            else:
-                adv = torch.as_tensor(gae(rew_buf, values.detach().numpy().reshape(T, K),
-                                          next_values, term_buf, trunc_buf, config.gamma,
-                                          config.lam).reshape(-1), dtype=torch.float32)
-                returns = adv + values.detach()
-            if config.normalize_advantages and n > 1:
+                next_values = local_net.value(torch.from_numpy(rollout.flat("next_obs")))
+            adv, returns = advantages_and_targets(rollout, values.detach(), next_values,
+                                                  config.gamma, config.lam)
+            if config.normalize_advantages and T * K > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            loss, *_ = a2c_loss(dist, torch.from_numpy(act_buf.reshape(-1)), adv, values, returns,
-                                config.vf_coef, config.ent_coef)
+            loss, *_ = a2c_loss(dist, torch.from_numpy(rollout.flat("actions")), adv, values,
+                                returns, config.vf_coef, config.ent_coef)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"the A3C loss became {loss.item()} (not finite); try a "
                                          f"smaller lr (now {config.lr}) or set max_grad_norm")

@@ -59,11 +59,24 @@ from torch import nn
 
 from ..buffers import ReplayBuffer
 from ..policies import mlp, polyak_update
-from ..progress import TextBar, progress as progress_bar
+from ..progress import TextBar
+from ..progress import progress as progress_bar
 from ..returns import ddpg_targets
+from ..rollout import make_vec_env, step_env
 from ..runtime import seed_everything
-from . import (TrainResult, check_fields, check_learning_starts, flag, in_range, layer_sizes,
-               learning_rate, non_negative, one_of, positive, positive_int)
+from . import (
+    TrainResult,
+    check_fields,
+    check_learning_starts,
+    flag,
+    in_range,
+    layer_sizes,
+    learning_rate,
+    non_negative,
+    one_of,
+    positive,
+    positive_int,
+)
 
 __all__ = ["Config", "Actor", "Critic", "DDPGAgent", "GaussianNoise", "OUNoise", "train",
            "critic_loss", "actor_loss", "scale_action"]
@@ -288,7 +301,7 @@ def actor_loss(actor, critic, obs):
 # Training
 # --------------------------------------------------------------------------------------------
 def _check_env(env, env_id):
-    space = env.action_space
+    space = env.single_action_space
     if isinstance(space, gym.spaces.Discrete):
         raise ValueError(
             f"DDPG needs a continuous (Box) action space; {env_id} has discrete actions {space}. "
@@ -300,7 +313,7 @@ def _check_env(env, env_id):
         raise ValueError(f"DDPG scales tanh outputs into the action box, which must be bounded; "
                          f"{env_id} has low={space.low}, high={space.high}. Wrap the env with "
                          f"gymnasium.wrappers.ClipAction / RescaleAction to a bounded box.")
-    obs_space = env.observation_space
+    obs_space = env.single_observation_space
     if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
         raise ValueError(f"rlnotes' DDPG takes observations that are vectors (a 1-D Box), "
                          f"{env_id} has {obs_space}")
@@ -338,11 +351,11 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
 
     # set-up: seeds, the env, μ_θ and Q_φ with their targets, one Adam for both, the buffer
     seed_everything(seed)
-    env = gym.make(env_id)
+    env = make_vec_env(env_id, n_envs=1, seed=seed)                          # same-step autoreset
     _check_env(env, env_id)
-    env.action_space.seed(seed)
-    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    low, high = env.action_space.low, env.action_space.high
+    obs_dim = env.single_observation_space.shape[0]
+    act_dim = env.single_action_space.shape[0]
+    low, high = env.single_action_space.low, env.single_action_space.high
     n_critics = 2 if config.twin_critics else 1
     actor = Actor(obs_dim, act_dim, config.hidden_sizes)
     critic = Critic(obs_dim, act_dim, config.hidden_sizes, n_critics)
@@ -365,7 +378,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     steps = grad_steps = actor_steps = 0
     ep_return = 0.0
     last_critic = last_actor = float("nan")
-    obs, _ = env.reset(seed=seed)
+    obs, _ = env.reset(seed=seed)                                            # (1, obs_dim)
     name = "TD3" if config.twin_critics and config.policy_delay > 1 and config.target_noise > 0 else "DDPG"
     bar = (progress_bar(total=config.total_steps, desc=f"{name} {env_id}", unit="steps")
            if progress else TextBar(total=config.total_steps, disable=True))
@@ -373,21 +386,20 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
         while steps < config.total_steps:
             # 1. act with the behaviour policy β (uniformly random before learning starts)
             if steps < config.learning_starts:
-                a = rng.uniform(-1.0, 1.0, act_dim).astype(np.float32)
+                a = rng.uniform(-1.0, 1.0, (1, act_dim)).astype(np.float32)
             else:
-                a = agent.act_normalised(obs)                                # clip(μ_θ(s) + ε)
-            next_obs, reward, terminated, truncated, _ = env.step(scale_action(a, low, high))
-            # a truncated episode's next_obs is its true last observation: it bootstraps
-            buffer.add(obs, a, reward, next_obs, terminated)
-            obs = next_obs
+                a = agent.act_normalised(obs[0])[None]                       # clip(μ_θ(s) + ε)
+            # step the env; store (s, a, r, s', terminated), s' the true last obs at an end
+            step = step_env(env, scale_action(a, low, high))
+            buffer.add(obs, a, step.rewards, step.next_obs, step.terminated)
+            obs = step.obs                                                   # reset obs at an end
             steps += 1
-            ep_return += float(reward)
-            if terminated or truncated:
+            ep_return += float(step.rewards[0])
+            if step.done[0]:
                 history.append((steps, ep_return, time.perf_counter() - start_time))
                 recent = (recent + [ep_return])[-10:]
                 ep_return = 0.0
                 noise.reset()
-                obs, _ = env.reset()
 
             # 2. updates: critic on the Bellman target, actor up the critic, Polyak targets
             if steps >= config.learning_starts and steps % config.train_freq == 0:

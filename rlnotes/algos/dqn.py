@@ -61,13 +61,25 @@ from torch import nn
 
 from ..buffers import ReplayBuffer
 from ..policies import mlp, polyak_update
-from ..progress import TextBar, progress as progress_bar
+from ..progress import TextBar
+from ..progress import progress as progress_bar
 from ..returns import double_dqn_targets, dqn_targets
-from ..rollout import make_vec_env
+from ..rollout import make_vec_env, step_env
 from ..runtime import seed_everything
 from ..tabular import linear_schedule
-from . import (TrainResult, check_fields, check_learning_starts, flag, in_range, layer_sizes,
-               learning_rate, one_of, or_none, positive, positive_int)
+from . import (
+    TrainResult,
+    check_fields,
+    check_learning_starts,
+    flag,
+    in_range,
+    layer_sizes,
+    learning_rate,
+    one_of,
+    or_none,
+    positive,
+    positive_int,
+)
 
 __all__ = ["Config", "DQNAgent", "train", "dqn_loss"]
 
@@ -88,7 +100,7 @@ class Config:
     n_envs: int = positive_int(1)                       #: env copies stepped together
     # network and optimiser (Adam)
     hidden_sizes: tuple = layer_sizes((128, 128))       #: hidden widths of Q_θ (ReLU)
-    lr: float = learning_rate(1e-3, "1e-4 to 1e-3")     #: step size α at the start
+    lr: float = learning_rate(1e-3, "1e-4 to 3e-3")     #: step size α at the start
     lr_final: float | None = or_none(learning_rate(1e-5), "constant α")  #: α at the end
     max_grad_norm: float | None = or_none(positive(None), "no clipping")  #: clip ‖∇L‖ to this
     loss: str = one_of("huber", ("huber", "mse"))       #: Huber (δ = 1, as Mnih et al.) or squared
@@ -130,6 +142,11 @@ class DQNAgent:
     def __init__(self, q_net, n_actions, epsilon=0.0, rng=None):
         self.q_net, self.n_actions, self.epsilon = q_net, int(n_actions), float(epsilon)
         self.rng = np.random.default_rng(0) if rng is None else rng
+
+    @property
+    def obs_dim(self):
+        """The observation length the Q-network takes (the :class:`rlnotes.rollout.Agent` interface)."""
+        return next(m for m in self.q_net.modules() if isinstance(m, nn.Linear)).in_features
 
     def q_values(self, obs):
         r"""$Q_\theta(s, \cdot)$ as a numpy array (..., A), without building a graph."""
@@ -231,7 +248,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
         config = replace(config, total_steps=total_steps)        # validates it
     start_time = time.perf_counter()
 
-    # set-up: seeds, N env copies, Q_θ and its target copy Q_θ⁻, the replay buffer
+    # 1. set-up: seeds, N env copies, Q_θ and its target copy Q_θ⁻, the replay buffer
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
     _check_env(env, env_id)
@@ -259,27 +276,22 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
            if progress else TextBar(total=config.total_steps, disable=True))
     try:
         while steps < config.total_steps:
-            # 1. act ε-greedily in all N copies and store the N transitions
+            # 2.1 act ε-greedily in all N copies
             agent.epsilon = epsilon(steps)
             actions = agent.act(obs)
-            next_obs, rewards, terminated, truncated, info = env.step(actions)
-            done = terminated | truncated
-            real_next = next_obs
-            if done.any():                        # same-step autoreset: o_T is in final_obs
-                real_next = next_obs.copy()
-                for i in np.flatnonzero(done):
-                    real_next[i] = info["final_obs"][i]
-            buffer.add(obs, actions, rewards, real_next, terminated)      # terminated, not done
-            obs = next_obs
+            # 2.2 step the envs; store (s, a, r, s', terminated), s' = o_T where an episode ended
+            step = step_env(env, actions)
+            buffer.add(obs, actions, step.rewards, step.next_obs, step.terminated)  # not done
+            obs = step.obs                        # act on: the next episode's o_0 after an end
             steps += N
             since_update += N
-            ep_return += rewards
-            for i in np.flatnonzero(done):
+            ep_return += step.rewards
+            for i in np.flatnonzero(step.done):
                 history.append((steps, float(ep_return[i]), time.perf_counter() - start_time))
                 recent = (recent + [ep_return[i]])[-20:]
                 ep_return[i] = 0.0
 
-            # 2. every train_freq env steps: gradient_steps Adam steps on the TD loss
+            # 2.3 every train_freq env steps: gradient_steps Adam steps on the TD loss
             if steps > config.learning_starts:
                 while since_update >= config.train_freq:
                     since_update -= config.train_freq
@@ -299,7 +311,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                             nn.utils.clip_grad_norm_(q_net.parameters(), config.max_grad_norm)
                         optimizer.step()
                         grad_steps += 1
-                        # 3. refresh the target network every C gradient steps
+                        # 2.4 refresh the target network every C gradient steps
                         if grad_steps % config.target_update_interval == 0:
                             polyak_update(target_net, q_net, config.tau)
                             target_updates += 1

@@ -19,16 +19,19 @@ as long as $\pi_\theta$ stays close to $\pi_{\theta_\text{old}}$. Two ways to ke
 One iteration of :func:`train`:
 
 1. **collect** ``n_steps`` steps from each of ``n_envs`` copies of the environment (a fixed-length
-   rollout, episodes cut anywhere), sampling $a_t \sim \pi_\theta(\cdot|s_t)$ with one batched
-   network call per vector step;
-2. **evaluate** $\log\pi_{\theta_\text{old}}(a_t|s_t)$, $V_\phi(s_t)$ and $V_\phi(s_{t+1})$ for the
-   whole rollout in one batched call each (for a step that ended an episode by truncation,
-   $s_{t+1}$ is the true final observation ``info["final_obs"]``);
-3. **advantages** by GAE, $\hat A_t$ (:func:`rlnotes.returns.gae`), which bootstraps through
-   truncation but not through termination; value targets $\hat A_t + V_\phi(s_t)$;
-4. **optimise** for ``n_epochs`` passes over the rollout in ``n_minibatches`` random minibatches:
-   policy loss + ``vf_coef`` × value loss − ``ent_coef`` × entropy, one Adam step each, with
-   the gradient norm clipped and the learning rate annealed linearly to 0 over training.
+   rollout, episodes cut anywhere: :func:`rlnotes.rollout.collect_rollout`, which stores the
+   true last observation as $s_{t+1}$ where an episode ended), sampling
+   $a_t \sim \pi_{\theta'}(\cdot|s_t)$ with one batched network call per vector step; then
+   $\log\pi_{\theta'}(a_t|s_t)$ for the whole rollout in one batched call;
+2. **advantages**: $V_\phi(s_t)$ and $V_\phi(s_{t+1})$ in one batched call each, $\hat A_t$ by GAE
+   (:func:`rlnotes.returns.gae`), which bootstraps through truncation but not through
+   termination; value targets $G^\lambda_t = \hat A_t + V_\phi(s_t)$;
+3. **update** (:func:`update`) for ``n_epochs`` passes over the rollout in ``n_minibatches``
+   random minibatches: :func:`compute_loss_pi` + ``vf_coef`` × :func:`compute_loss_v` −
+   ``ent_coef`` × entropy, one Adam step each, the gradient norm clipped, the learning rate
+   annealed linearly to 0 over training;
+4. **measure** how far the policy moved (KL estimate, clip fraction); with ``objective="kl"``
+   adapt $\beta$.
 
 Implementation details that are not in the paper's pseudocode (each documented at its
 ``Config`` field; see also {cite}`huang2022details` and {cite}`andrychowicz2021matters`):
@@ -57,14 +60,28 @@ from torch import nn
 
 from ..estimators import adapt_kl_beta, approx_kl, ppo_clip_loss, ppo_kl_loss
 from ..policies import make_policy, mlp
-from ..progress import TextBar, progress as progress_bar
+from ..progress import TextBar
+from ..progress import progress as progress_bar
 from ..returns import gae
-from ..rollout import make_vec_env
+from ..rollout import collect_rollout, make_vec_env
 from ..runtime import seed_everything
-from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate,
-               non_negative, number, one_of, or_none, positive, positive_int)
+from . import (
+    TrainResult,
+    check_fields,
+    flag,
+    in_range,
+    layer_sizes,
+    learning_rate,
+    non_negative,
+    number,
+    one_of,
+    or_none,
+    positive,
+    positive_int,
+)
 
-__all__ = ["Config", "PRESETS", "PPOAgent", "RunningNormalizer", "train"]
+__all__ = ["Config", "PRESETS", "PPOAgent", "RunningNormalizer", "make_agent", "compute_loss_pi",
+           "compute_loss_v", "update", "train"]
 
 OBJECTIVES = ("clip", "kl")
 
@@ -181,6 +198,21 @@ class PPOAgent(nn.Module):
         super().__init__()
         self.policy, self.value_net, self.obs_norm = policy, value_net, obs_norm
 
+    @property
+    def obs_dim(self):
+        """The observation length (the :class:`rlnotes.rollout.Agent` interface)."""
+        return self.policy.obs_dim
+
+    @property
+    def n_actions(self):
+        """A, for a categorical policy; None for a Gaussian one."""
+        return getattr(self.policy, "n_actions", None)
+
+    @property
+    def act_dim(self):
+        """d, for a Gaussian policy; None for a categorical one."""
+        return getattr(self.policy, "act_dim", None)
+
     def normalize(self, obs):
         obs = torch.as_tensor(obs, dtype=torch.float32)
         return obs if self.obs_norm is None else self.obs_norm(obs)
@@ -204,6 +236,85 @@ def _check_finite(value, what, config):
             f"observations with a huge scale (set reward_scale, normalize_obs=True), NaN or inf "
             f"coming from the environment, or a policy collapsed onto one action (keep "
             f"max_grad_norm, add ent_coef).")
+
+
+def make_agent(env, config):
+    r"""A :class:`PPOAgent` for the spaces of ``env`` (a vector env): $\pi_\theta$, $V_\phi$, statistics."""
+    obs_space, act_space = env.single_observation_space, env.single_action_space
+    kw = {"log_std_init": config.log_std_init} if isinstance(act_space, gym.spaces.Box) else {}
+    policy = make_policy(obs_space, act_space, hidden_sizes=config.hidden_sizes, **kw)
+    obs_dim = obs_space.shape[0]
+    value_net = mlp([obs_dim, *config.value_hidden_sizes, 1])
+    return PPOAgent(policy, value_net, RunningNormalizer(obs_dim) if config.normalize_obs else None)
+
+
+def compute_loss_pi(policy, data, config, beta):
+    r"""The policy's loss on a minibatch: $-J_\text{CLIP}$ (or $-J_\text{KLPEN}$), and the entropy.
+
+    data: a dict of tensors, ``obs`` (normalised $s_t$), ``act`` ($a_t$), ``logp_old``
+    ($\log\pi_{\theta_\text{old}}(a_t|s_t)$), ``adv`` ($\hat A_t$, normalised here to mean 0,
+    std 1 if ``config.normalize_advantages``). Returns ``(loss_pi, entropy)``, scalars.
+    """
+    adv = data["adv"]
+    if config.normalize_advantages and len(adv) > 1:
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)            # per-minibatch normalisation
+    dist = policy.distribution(data["obs"])
+    logp = dist.log_prob(data["act"])                            # log π_θ(a_t|s_t)
+    if config.objective == "clip":
+        loss_pi = ppo_clip_loss(logp, data["logp_old"], adv, config.clip_eps)
+    else:
+        loss_pi = ppo_kl_loss(logp, data["logp_old"], adv, beta)
+    return loss_pi, dist.entropy().mean()
+
+
+def compute_loss_v(value_net, data, config):
+    r"""The value loss $\frac12 \operatorname{mean}(V_\phi(s_t) - G^\lambda_t)^2$ on a minibatch.
+
+    data: ``obs`` (normalised $s_t$), ``ret`` (targets $G^\lambda_t$), ``v_old`` ($V$ at
+    collection, for ``config.clip_value``: the change of $V_\phi$ clipped to ±ε).
+    """
+    v = value_net(data["obs"]).squeeze(-1)                       # V_φ(s_t)
+    loss_v = (v - data["ret"]) ** 2                              # (V_φ(s_t) − G^λ_t)²
+    if config.clip_value:
+        v_clip = data["v_old"] + torch.clamp(v - data["v_old"], -config.clip_eps, config.clip_eps)
+        loss_v = torch.max(loss_v, (v_clip - data["ret"]) ** 2)
+    return 0.5 * loss_v.mean()
+
+
+def update(agent, optimizer, data, config, beta, generator):
+    r"""``n_epochs`` passes over the rollout in ``n_minibatches`` random minibatches, one Adam step each.
+
+    Each step: $L = L_\pi + c_1 L_V - c_2 \mathcal H$ ({eq}`eq-ppo-total-loss`), the gradient's
+    norm clipped to ``max_grad_norm``. data: the rollout's tensors (see :func:`compute_loss_pi`,
+    :func:`compute_loss_v`), all of length ``n_envs * n_steps``. Returns the number of steps.
+    """
+    batch_size = len(data["adv"])
+    mb_size = batch_size // config.n_minibatches
+    for _ in range(config.n_epochs):
+        perm = torch.randperm(batch_size, generator=generator)
+        for k in range(config.n_minibatches):
+            idx = perm[k * mb_size:(k + 1) * mb_size]
+            mb = {key: value[idx] for key, value in data.items()}
+            loss_pi, entropy = compute_loss_pi(agent.policy, mb, config, beta)
+            loss = loss_pi + config.vf_coef * compute_loss_v(agent.value_net, mb, config)
+            if config.ent_coef > 0:
+                loss = loss - config.ent_coef * entropy          # entropy bonus
+            _check_finite(loss, "PPO loss", config)
+            optimizer.zero_grad()
+            loss.backward()
+            if config.max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
+            optimizer.step()
+    return config.n_epochs * config.n_minibatches
+
+
+def policy_change(policy, data, clip_eps):
+    """How far the update moved π on the rollout: (KL estimate, fraction of ratios outside 1 ± ε)."""
+    with torch.no_grad():
+        logp_new = policy.log_prob(data["obs"], data["act"])
+        ratio = (logp_new - data["logp_old"]).exp()
+        return (float(approx_kl(logp_new, data["logp_old"])),
+                float((ratio - 1.0).abs().gt(clip_eps).float().mean()))
 
 
 def train(env_id, config=None, seed=0, total_steps=None, progress=True):
@@ -235,126 +346,57 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     # set-up: seeds, N copies of the env, π_θ and V_φ (separate networks, one optimiser)
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
-    obs_space, act_space = env.single_observation_space, env.single_action_space
-    continuous = isinstance(act_space, gym.spaces.Box)
-    kw = {"log_std_init": config.log_std_init} if continuous else {}
-    policy = make_policy(obs_space, act_space, hidden_sizes=config.hidden_sizes, **kw)
-    obs_dim = obs_space.shape[0]
-    value_net = mlp([obs_dim, *config.value_hidden_sizes, 1])
-    agent = PPOAgent(policy, value_net, RunningNormalizer(obs_dim) if config.normalize_obs else None)
+    agent = make_agent(env, config)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5)
     generator = torch.Generator().manual_seed(seed)              # minibatch shuffles
-
     N, T = config.n_envs, config.n_steps
     batch_size = N * T
     n_iters = math.ceil(config.total_steps / batch_size)
-    mb_size = batch_size // config.n_minibatches
-    low, high = (act_space.low, act_space.high) if continuous else (None, None)
-    act_shape = act_space.shape                                  # () or (act_dim,)
 
-    obs_buf = np.zeros((T, N, obs_dim), dtype=np.float32)        # s_t
-    next_obs_buf = np.zeros((T, N, obs_dim), dtype=np.float32)   # s_{t+1} (true final obs at an end)
-    act_buf = np.zeros((T, N, *act_shape), dtype=np.float32 if continuous else np.int64)
-    rew_buf = np.zeros((T, N))
-    term_buf = np.zeros((T, N), dtype=bool)
-    trunc_buf = np.zeros((T, N), dtype=bool)
-
-    history, recent = [], []
-    ep_return = np.zeros(N)
+    history, recent, rollout = [], [], None
     steps = grad_steps = 0
     beta = config.kl_beta_init
     kl_value = clip_frac = float("nan")
     bar = (progress_bar(total=n_iters * batch_size, desc=f"PPO {env_id}", unit="steps")
            if progress else TextBar(total=n_iters * batch_size, disable=True))
-    obs, _ = env.reset(seed=seed)
     try:
-        for it in range(n_iters):
-            # 1. a fixed-length rollout of T steps from each of the N copies
-            for t in range(T):
-                action = agent.act(obs)                          # a_t ~ π_θ(·|s_t), batched
-                sent = np.clip(action, low, high) if continuous else action   # env gets a clipped a
-                next_obs, reward, terminated, truncated, info = env.step(sent)
-                obs_buf[t], act_buf[t], rew_buf[t] = obs, action, reward       # a stored unclipped
-                term_buf[t], trunc_buf[t] = terminated, truncated
-                next_obs_buf[t] = next_obs
-                ep_return += reward
-                done = terminated | truncated
-                if done.any():                                   # SAME_STEP autoreset: next_obs
-                    for i in np.flatnonzero(done):               # is the next episode's first obs
-                        next_obs_buf[t, i] = info["final_obs"][i]   # s_{t+1} = true final obs
-                        history.append((steps + (t + 1) * N, float(ep_return[i]),
-                                        time.perf_counter() - start_time))
-                        recent.append(float(ep_return[i]))
-                        ep_return[i] = 0.0
-                obs = next_obs
+        for k in range(n_iters):
+            # 1. collect T steps from each of the N copies with π_θ' (one batched call per step),
+            #    then log π_θ'(a_t|s_t) for the whole rollout in one call
+            rollout = collect_rollout(env, agent.act, T, previous=rollout, seed=seed)
+            now = time.perf_counter() - start_time
+            history += [(step, ret, now) for step, ret in rollout.finished(steps)]
+            recent = (recent + rollout.episode_returns.tolist())[-20:]
             steps += batch_size
-            if not (np.isfinite(obs_buf).all() and np.isfinite(rew_buf).all()):
-                raise FloatingPointError(f"{env_id} returned NaN or inf observations or rewards")
-
-            # 2. log π_θold(a_t|s_t), V(s_t), V(s_{t+1}) for the whole rollout, one call each
-            flat_obs = torch.from_numpy(obs_buf.reshape(batch_size, obs_dim))
-            flat_act = torch.from_numpy(act_buf.reshape(batch_size, *act_shape))
+            act = torch.from_numpy(rollout.flat("actions"))
             with torch.no_grad():
-                norm_obs = agent.normalize(flat_obs)
-                logp_old = policy.log_prob(norm_obs, flat_act)
-                values = value_net(norm_obs).squeeze(-1)
-                next_values = agent.value(next_obs_buf.reshape(batch_size, obs_dim))
+                obs = agent.normalize(torch.from_numpy(rollout.flat("obs")))   # normalised s_t
+                logp_old = agent.policy.log_prob(obs, act)
 
-            # 3. GAE advantages Â_t (bootstrap through truncation, not termination); targets Â + V
-            adv = gae(rew_buf * config.reward_scale, values.numpy().reshape(T, N),
-                      next_values.numpy().reshape(T, N), term_buf, trunc_buf,
+            # 2. V_φ(s_t), V_φ(s_{t+1}); GAE advantages Â_t (bootstrap through truncation, not
+            #    termination) and value targets G^λ_t = Â_t + V_φ(s_t)
+            with torch.no_grad():
+                values = agent.value_net(obs).squeeze(-1)
+                next_values = agent.value(rollout.flat("next_obs"))  # true s_{t+1} at an end
+            adv = gae(rollout.rewards * config.reward_scale, values.numpy().reshape(T, N),
+                      next_values.numpy().reshape(T, N), rollout.terminated, rollout.truncated,
                       config.gamma, config.lam)
             adv = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)
-            returns = adv + values                               # λ-return targets for V_φ
+            data = dict(obs=obs, act=act, logp_old=logp_old, adv=adv, ret=adv + values,
+                        v_old=values)
 
-            # 4. n_epochs passes of n_minibatches Adam steps each, learning rate annealed to 0
+            # 3. n_epochs passes of n_minibatches Adam steps on L, learning rate α_k = α(1 − k/K)
             if config.anneal_lr:
                 for group in optimizer.param_groups:
-                    group["lr"] = config.lr * (1.0 - it / n_iters)
-            clipped = 0
-            for _ in range(config.n_epochs):
-                perm = torch.randperm(batch_size, generator=generator)
-                for k in range(config.n_minibatches):
-                    idx = perm[k * mb_size:(k + 1) * mb_size]
-                    o, a, lp_old, A = norm_obs[idx], flat_act[idx], logp_old[idx], adv[idx]
-                    if config.normalize_advantages and len(idx) > 1:
-                        A = (A - A.mean()) / (A.std() + 1e-8)    # per-minibatch normalisation
-                    dist = policy.distribution(o)
-                    logp = dist.log_prob(a)                      # log π_θ(a_t|s_t)
-                    if config.objective == "clip":
-                        pi_loss = ppo_clip_loss(logp, lp_old, A, config.clip_eps)
-                    else:
-                        pi_loss = ppo_kl_loss(logp, lp_old, A, beta)
-                    v = value_net(o).squeeze(-1)                 # V_φ(s_t)
-                    v_loss = (v - returns[idx]) ** 2             # (V_φ(s_t) − V^targ_t)²
-                    if config.clip_value:
-                        v_clip = values[idx] + torch.clamp(v - values[idx], -config.clip_eps,
-                                                           config.clip_eps)
-                        v_loss = torch.max(v_loss, (v_clip - returns[idx]) ** 2)
-                    v_loss = 0.5 * v_loss.mean()
-                    loss = pi_loss + config.vf_coef * v_loss
-                    if config.ent_coef > 0:
-                        loss = loss - config.ent_coef * dist.entropy().mean()   # entropy bonus
-                    _check_finite(loss, "PPO loss", config)
-                    optimizer.zero_grad()
-                    loss.backward()
-                    if config.max_grad_norm is not None:
-                        nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
-                    optimizer.step()
-                    grad_steps += 1
+                    group["lr"] = config.lr * (1.0 - k / n_iters)
+            grad_steps += update(agent, optimizer, data, config, beta, generator)
 
-            # how far the policy moved: KL estimate and fraction of clipped ratios on the rollout
-            with torch.no_grad():
-                logp_new = policy.log_prob(norm_obs, flat_act)
-                kl_value = float(approx_kl(logp_new, logp_old))
-                clip_frac = float(((logp_new - logp_old).exp() - 1.0).abs().gt(config.clip_eps)
-                                  .float().mean())
+            # 4. how far π moved (KL, clipped ratios); β adapted ("kl"); observation statistics
+            kl_value, clip_frac = policy_change(agent.policy, data, config.clip_eps)
             if config.objective == "kl":
                 beta = adapt_kl_beta(beta, kl_value, config.kl_target)   # β/2 or 2β or β
             if agent.obs_norm is not None:           # statistics change between iterations only,
-                agent.obs_norm.update(obs_buf)       # so log π_θold is the behaviour policy's
-
-            recent = recent[-20:]
+                agent.obs_norm.update(rollout.obs)   # so log π_θ' is the behaviour policy's
             if recent:
                 bar.set_postfix(ret=float(np.mean(recent)))
             bar.update(batch_size)

@@ -42,12 +42,23 @@ import torch
 
 from ..estimators import pg_loss
 from ..policies import make_policy, mlp
-from ..progress import TextBar, progress as progress_bar
+from ..progress import TextBar
+from ..progress import progress as progress_bar
 from ..returns import discounted_return, reward_to_go
 from ..rollout import collect_episodes, make_vec_env
 from ..runtime import seed_everything
-from . import (TrainResult, check_fields, flag, in_range, layer_sizes, learning_rate, one_of,
-               or_none, positive, positive_int)
+from . import (
+    TrainResult,
+    check_fields,
+    flag,
+    in_range,
+    layer_sizes,
+    learning_rate,
+    one_of,
+    or_none,
+    positive,
+    positive_int,
+)
 
 __all__ = ["Config", "train", "policy_weights", "batch_mean_return", "value_targets", "fit_value"]
 

@@ -17,13 +17,13 @@ and the line that raised it. The mechanism is in :mod:`rlnotes.exercises.core`; 
 checkers of each chapter live in a module named after the chapter and are all importable from
 here, e.g. ``from rlnotes.exercises import check_bellman_backup``.
 """
+from .actor_critic import *  # noqa: F401,F403
 from .core import Hint, NotAttempted, ReturnsNone, Verdict, as_array, call, checker, time_limit  # noqa: F401
-from .mdps import *  # noqa: F401,F403
-from .score_function import *  # noqa: F401,F403
-from .policies import *  # noqa: F401,F403
-from .variance_reduction import *  # noqa: F401,F403
+from .ddpg import *  # noqa: F401,F403
 from .dqn import *  # noqa: F401,F403
 from .importance_sampling import *  # noqa: F401,F403
+from .mdps import *  # noqa: F401,F403
+from .policies import *  # noqa: F401,F403
 from .ppo import *  # noqa: F401,F403
-from .ddpg import *  # noqa: F401,F403
-from .actor_critic import *  # noqa: F401,F403
+from .score_function import *  # noqa: F401,F403
+from .variance_reduction import *  # noqa: F401,F403

@@ -22,8 +22,19 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import (Hint, as_array, as_scalar_tensor, call, checker, close, diagnose,
-                                    gradients, require_unchanged, through_value_model, to_numpy)
+from rlnotes.exercises.core import (
+    Hint,
+    as_array,
+    as_scalar_tensor,
+    call,
+    checker,
+    close,
+    diagnose,
+    gradients,
+    require_unchanged,
+    through_value_model,
+    to_numpy,
+)
 
 __all__ = ["check_is_estimate", "check_causal_weights", "check_surrogate_objective"]
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlnotes.exercises.core import Hint, as_array, call, checker, close, diagnose, fmt, require_unchanged
-
 # ============================================================================================
 # Chapter "Key concepts and MDPs" (book/mdps.ipynb)
 # ============================================================================================
@@ -13,6 +11,7 @@ from rlnotes.exercises.core import Hint, as_array, call, checker, close, diagnos
 # against Sutton & Barto's tables in tests/test_mdp.py); each typical mistake is simulated
 # here and recognised by comparing the reader's answer with the mistake's answer.
 from rlnotes import mdp as _mdp
+from rlnotes.exercises.core import Hint, as_array, call, checker, close, diagnose, fmt, require_unchanged
 
 __all__ = ["check_discounted_return", "check_bellman_backup", "check_value_iteration_sweep",
             "check_greedy_policy"]

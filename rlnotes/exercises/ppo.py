@@ -24,8 +24,20 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import (Hint, as_array, call, checker, close, diagnose, first_diff, fmt, gradients,
-                                    number, require_unchanged, to_numpy)
+from rlnotes.exercises.core import (
+    Hint,
+    as_array,
+    call,
+    checker,
+    close,
+    diagnose,
+    first_diff,
+    fmt,
+    gradients,
+    number,
+    require_unchanged,
+    to_numpy,
+)
 
 __all__ = ["check_clipped_surrogate_loss", "check_episode_gae", "check_adapt_beta"]
 

@@ -19,9 +19,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import (Hint, as_array, as_scalar_tensor, call, checker, close, diagnose,
-                                    first_diff, fmt, gradients, match_mistake, through_value_model,
-                                    to_numpy)
+from rlnotes.exercises.core import (
+    Hint,
+    as_array,
+    as_scalar_tensor,
+    call,
+    checker,
+    close,
+    diagnose,
+    first_diff,
+    fmt,
+    gradients,
+    match_mistake,
+    through_value_model,
+    to_numpy,
+)
 
 __all__ = ["check_score_function_estimate", "check_pseudo_loss", "check_episode_weights"]
 
