@@ -20,7 +20,7 @@ export SDL_VIDEODRIVER ?= dummy
 export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 export MPLCONFIGDIR ?= $(CURDIR)/_build/.matplotlib
 
-.PHONY: book test test-variants unit notebooks build-check pages lab clean venv
+.PHONY: book test lint test-variants unit notebooks build-check pages lab clean venv
 
 venv: $(STAMP)
 
@@ -38,8 +38,13 @@ book: $(STAMP)
 	@echo "The book is in _build/html/. Open _build/html/index.html in a browser,"
 	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000"
 
-## make test: unit tests + every chapter executed by nbval, then a -W -n build, then the page check
-test: $(STAMP)
+## make lint: the pre-commit hooks on every file (chapters stored without outputs; ruff)
+lint: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+## make test: the hooks, unit tests + every chapter executed by nbval, then a -W -n build, then
+## the page check
+test: lint
 	rm -rf _build/.jupyter_cache
 	$(BIN)/python -m pytest -m "not pages" tests book --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p tests.nbcache
 	$(JB) build . --all -W -n --keep-going
