@@ -18,8 +18,8 @@ the median, minimum and maximum over seeds. Unlike the budget (``total_steps``),
 setting, the time to threshold is measured, and comparable between runs with different
 budgets.
 
-A new algorithm joins the benchmark with one line in :data:`ALGOS` (defined in ``rlnotes.tasks``,
-which the peers share).
+A new algorithm joins the benchmark with one line in :data:`rlnotes.tasks.ALGOS` (the peers
+share it).
 """
 from __future__ import annotations
 
@@ -269,7 +269,7 @@ def load_results(directory):
     """Every ``<algo>.json`` written by :func:`bench` in ``directory``, with its peer if any.
 
     Returns ``{algo: {"ours": summary, "peer": peer_summary or None}}`` in the order of
-    :data:`ALGOS` (algorithms it does not know come last, by name). Raises FileNotFoundError
+    :data:`rlnotes.tasks.ALGOS` (algorithms it does not know come last, by name). Raises FileNotFoundError
     with the command that produces the data if there is none.
     """
     directory = Path(directory)

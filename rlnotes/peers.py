@@ -43,7 +43,7 @@ def _lin(x):
     return ("lin", float(x))
 
 
-#: our algorithm name (a key of :data:`rlnotes.bench.ALGOS`) -> the SB3 run it is compared with.
+#: our algorithm name (a key of :data:`rlnotes.tasks.ALGOS`) -> the SB3 run it is compared with.
 #: ``hyperparams`` are passed to the SB3 class; ``_lin(x)`` becomes SB3's linear schedule.
 PEERS = {
     # rl-baselines3-zoo, hyperparams/ppo.yml (commit 208b6fd), "# Tuned  CartPole-v1":
