@@ -11,26 +11,11 @@ The full performance bar (greedy return >= 475 on CartPole-v1 on 4 of 5 seeds) i
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from rlnotes.algos import TrainResult, dqn
 from rlnotes.buffers import ReplayBatch
 from rlnotes.rollout import evaluate
-
-
-class TableQ(nn.Module):
-    """Q(s, ·) = table[s] for 'observations' that are one-hot-free integer ids in obs[:, 0]."""
-
-    def __init__(self, table):
-        super().__init__()
-        self.table = nn.Parameter(torch.as_tensor(table, dtype=torch.float32))
-
-    def forward(self, obs):
-        return self.table[obs[:, 0].long()]
-
-
-ONLINE = [[1.0, 5.0, 2.0], [0.0, -1.0, 3.0], [4.0, 4.5, 0.0]]     # Q_θ(s', ·)
-TARGET = [[2.0, 1.0, 7.0], [6.0, 0.5, -2.0], [1.0, 3.0, 2.0]]     # Q_θ⁻(s', ·)
+from tests.qtables import ONLINE, TARGET, TableQ
 
 
 def test_loss_is_huber_of_the_td_error_and_only_moves_the_online_net():

@@ -12,7 +12,6 @@
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from rlnotes.algos import ddpg
 from rlnotes.returns import (
@@ -25,6 +24,7 @@ from rlnotes.returns import (
     n_step_returns,
     reward_to_go,
 )
+from tests.qtables import ONLINE, TARGET, TableQ
 
 RTG = [reward_to_go, discount_cumsum]
 
@@ -194,19 +194,6 @@ def test_n_step_returns_types_and_errors():
 # --------------------------------------------------------------------------------------------
 # DQN and Double DQN targets
 # --------------------------------------------------------------------------------------------
-class TableQ(nn.Module):
-    """Q(s, ·) = table[s] for 'observations' that are one-hot-free integer ids in obs[:, 0]."""
-
-    def __init__(self, table):
-        super().__init__()
-        self.table = nn.Parameter(torch.as_tensor(table, dtype=torch.float32))
-
-    def forward(self, obs):
-        return self.table[obs[:, 0].long()]
-
-
-ONLINE = [[1.0, 5.0, 2.0], [0.0, -1.0, 3.0], [4.0, 4.5, 0.0]]     # Q_θ(s', ·)
-TARGET = [[2.0, 1.0, 7.0], [6.0, 0.5, -2.0], [1.0, 3.0, 2.0]]     # Q_θ⁻(s', ·)
 
 
 def test_dqn_targets_match_the_hand_formula():
