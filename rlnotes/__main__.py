@@ -16,6 +16,33 @@ import sys
 import numpy as np
 
 
+def _count(minimum):
+    """An argparse type: an integer >= ``minimum``, else a one-line usage error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _writable(directory):
+    """None if ``directory`` can be created and written to, else the reason (checked before training)."""
+    import pathlib
+    import tempfile
+
+    try:
+        pathlib.Path(directory).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as err:
+        return f"cannot write the results to {directory!r}: {err.strerror or err}. Choose another --out"
+    return None
+
+
 def _parser():
     from .bench import ALGOS
 
@@ -25,16 +52,16 @@ def _parser():
     t = sub.add_parser("train", help="train one agent and evaluate it")
     t.add_argument("algo", choices=sorted(ALGOS), help="algorithm")
     t.add_argument("--env", default=None, help="gymnasium env id (default: the algorithm's benchmark env)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--steps", type=int, default=None, help="total env steps (default: the Config's)")
-    t.add_argument("--eval-episodes", type=int, default=10)
+    t.add_argument("--seed", type=_count(0), default=0)
+    t.add_argument("--steps", type=_count(1), default=None, help="total env steps (default: the Config's)")
+    t.add_argument("--eval-episodes", type=_count(1), default=10)
 
     b = sub.add_parser("bench", help="train and evaluate over several seeds; write JSON/CSV/PNG")
     b.add_argument("algos", nargs="*", default=None, metavar="ALGO",
                    help=f"algorithms (default: all of {', '.join(ALGOS)})")
     b.add_argument("--all", action="store_true", help="every algorithm (the same as naming none)")
-    b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    b.add_argument("--steps", type=int, default=None, help="total env steps per run (default: the Config's)")
+    b.add_argument("--seeds", type=_count(0), nargs="+", default=[0, 1, 2, 3, 4])
+    b.add_argument("--steps", type=_count(1), default=None, help="total env steps per run (default: the Config's)")
     b.add_argument("--out", default="bench-results", help="output directory (default: bench-results/)")
     b.add_argument("--no-progress", action="store_true", help="no progress bars")
     b.add_argument("--peers", action="store_true",
@@ -51,9 +78,13 @@ def main(argv=None):
     if args.command == "train":
         module, default_env, threshold = _algo(args.algo)
         env_id = args.env or default_env
-        result = module.train(env_id, seed=args.seed, total_steps=args.steps, progress=True)
-        returns = evaluate(result.agent, env_id, n_episodes=args.eval_episodes,
-                           seed=eval_seed(args.seed))          # the bench's evaluation episodes
+        try:
+            result = module.train(env_id, seed=args.seed, total_steps=args.steps, progress=True)
+            returns = evaluate(result.agent, env_id, n_episodes=args.eval_episodes,
+                               seed=eval_seed(args.seed))      # the bench's evaluation episodes
+        except ValueError as err:                      # bad input: the message names the fix
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         steps = result.history[-1][0] if result.history else 0
         print(f"{args.algo} on {env_id}, seed {args.seed}: {steps} env steps in "
               f"{result.wall_time:.1f} s ({steps / result.wall_time:.0f} steps/s), "
@@ -73,6 +104,10 @@ def main(argv=None):
             if a not in ALGOS:
                 print(f"unknown algorithm {a!r}; available: {', '.join(ALGOS)}", file=sys.stderr)
                 return 2
+        problem = _writable(args.out)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
         try:
             bench(algos, seeds=args.seeds, steps=args.steps, out=args.out,
                   progress=not args.no_progress, peers=args.peers)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from rlnotes.bench import ALGOS, learning_curve
 
@@ -108,3 +109,21 @@ def _default_sigint():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+BAD_COMMANDS = [
+    (["train", "ppo", "--steps", "0"], "--steps: must be an integer >= 1, got 0"),
+    (["train", "ppo", "--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
+    (["train", "dqn", "--env", "Pendulum-v1", "--steps", "100"], "use DDPG"),
+    (["train", "ppo", "--env", "NoSuchEnv-v9", "--steps", "100"], "unknown environment id 'NoSuchEnv-v9'"),
+    (["bench", "reinforce", "--seeds", "0", "--steps", "100", "--out", "/proc/no-such-dir"],
+     "cannot write the results to '/proc/no-such-dir'"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_COMMANDS, ids=[" ".join(a[:3]) for a, _ in BAD_COMMANDS])
+def test_bad_input_ends_with_one_clear_line_and_no_traceback(args, message):
+    proc = run(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout == ""                                  # nothing was trained or printed
