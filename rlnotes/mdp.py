@@ -100,6 +100,7 @@ class TabularMDP:
 
     def __init__(self, P, R, gamma, rho0=None, terminal=None, *, grid_shape=None,
                  action_deltas=None, action_names=None):
+        p_dtype = getattr(P, "dtype", None)                        # float32 rows sum less exactly
         P = _float_array(P, "P")
         if P.ndim != 3 or P.shape[0] != P.shape[2]:
             raise ValueError(
@@ -130,7 +131,7 @@ class TabularMDP:
             raise ValueError(f"P has a negative probability P[s, a, s2] = {P[bad]:g} at "
                              f"(s, a, s2) = {bad}; probabilities must be >= 0.")
         row_sums = P.sum(axis=2)                                   # Σ_s' P(s'|s,a), shape (S, A)
-        bad_rows = ~np.isclose(row_sums, 1.0, rtol=0.0, atol=_PROB_ATOL) & ~term[:, None]
+        bad_rows = ~np.isclose(row_sums, 1.0, rtol=0.0, atol=_prob_atol(p_dtype, S)) & ~term[:, None]
         if bad_rows.any():
             s, a = (int(i) for i in np.argwhere(bad_rows)[0])
             raise ValueError(
@@ -157,12 +158,13 @@ class TabularMDP:
                 raise ValueError("every state is terminal, so there is no default start "
                                  "distribution: pass rho0, or mark fewer states terminal.")
             rho0 = (~term) / (~term).sum()                         # uniform over non-terminal
+        rho0_atol = _prob_atol(getattr(rho0, "dtype", None), S)
         rho0 = _float_array(rho0, "rho0")
         if rho0.shape != (S,):
             raise ValueError(f"rho0 must be a start-state distribution of shape (S,) = ({S},); "
                              f"got shape {rho0.shape}. Give one probability per state.")
         if (not np.all(np.isfinite(rho0)) or np.any(rho0 < 0)
-                or not np.isclose(rho0.sum(), 1.0, rtol=0.0, atol=_PROB_ATOL)):
+                or not np.isclose(rho0.sum(), 1.0, rtol=0.0, atol=rho0_atol)):
             raise ValueError(f"rho0 must be a probability distribution (finite entries >= 0 "
                              f"summing to 1); got min {rho0.min():g} and sum {rho0.sum():.6g}. "
                              "Normalise it with rho0 = rho0 / rho0.sum().")
@@ -293,6 +295,17 @@ class TabularMDP:
         return cls(P, R, gamma, rho0=rho0, terminal=terminal, **grid)
 
 
+def _prob_atol(dtype, n):
+    """How far a row of ``n`` probabilities given with ``dtype`` (numpy's or torch's; None for a
+    list) may be from summing to 1: 1e-8, or the rounding of n entries in that precision if it
+    is coarser (float32 entries normalised exactly still sum to 1 only within ~n times 1.2e-7)."""
+    try:
+        eps = float(np.finfo(np.dtype(str(dtype).replace("torch.", ""))).eps)
+    except (TypeError, ValueError):                                # lists, ints: exact enough
+        eps = 0.0
+    return max(_PROB_ATOL, 4 * n * eps)
+
+
 def _float_array(x, name):
     try:
         return np.array(x, dtype=float)                            # a copy: inputs stay untouched
@@ -385,6 +398,7 @@ def _policy_matrix(mdp, policy):
             raise ValueError(f"policy actions must be in 0 ... {A - 1}; got "
                              f"{int(actions[(actions < 0) | (actions >= A)][0])}.")
         return np.eye(A)[actions]                                  # one-hot: π(a|s) = 1[a = π(s)]
+    pi_atol = _prob_atol(pi.dtype, A)
     pi = pi.astype(float)
     if pi.shape != (S, A):
         raise ValueError(f"a policy must be an (S, A) = ({S}, {A}) matrix pi[s, a] = π(a|s), or "
@@ -392,7 +406,7 @@ def _policy_matrix(mdp, policy):
     if not np.all(np.isfinite(pi)) or np.any(pi < 0):
         raise ValueError("policy probabilities pi[s, a] must be finite and >= 0.")
     sums = pi.sum(axis=1)
-    bad = ~np.isclose(sums, 1.0, rtol=0.0, atol=_PROB_ATOL) & ~mdp.terminal
+    bad = ~np.isclose(sums, 1.0, rtol=0.0, atol=pi_atol) & ~mdp.terminal
     if bad.any():
         s = int(np.flatnonzero(bad)[0])
         raise ValueError(f"each row of the policy must sum to 1, but pi[{s}, :] sums to "

@@ -12,6 +12,7 @@ import re
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 from rlnotes.mdp import (
     DOWN,
@@ -543,3 +544,22 @@ def test_non_convergence_is_reported():
         value_iteration(gridworld_5x5(), max_iter=5)
     with pytest.raises(RuntimeError, match="max_iter = 1"):
         policy_iteration(gridworld_5x5(), max_iter=1)
+
+
+@pytest.mark.parametrize("as_float32", [lambda x: x.astype(np.float32),
+                                        lambda x: torch.softmax(torch.as_tensor(np.log(x), dtype=torch.float32), 2)],
+                         ids=["numpy", "torch"])
+def test_float32_probabilities_normalised_in_float32_are_accepted(as_float32):
+    """float32 rows sum to 1 only within float32 rounding; a row that is really off still fails."""
+    rng = np.random.default_rng(3)
+    S, A = 16, 4
+    P64 = rng.random((S, A, S)) ** 4
+    P32 = as_float32(P64 / P64.sum(axis=2, keepdims=True))
+    P32 = P32 / P32.sum(axis=2, keepdims=True)                  # normalised as the error says
+    mdp = TabularMDP(P32, np.zeros((S, A)), 0.9)
+    pi = np.full((S, A), 1 / A, dtype=np.float32)
+    assert np.allclose(policy_evaluation(mdp, pi), 0.0)
+    off = np.array(P32, dtype=np.float32)
+    off[0, 0] *= 1.001                                           # sums to 1.001: a real mistake
+    with pytest.raises(ValueError, match="rows of P must sum to 1"):
+        TabularMDP(off, np.zeros((S, A)), 0.9)
