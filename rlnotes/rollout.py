@@ -293,7 +293,7 @@ def _actions_for_env(actions, env):
 
 
 def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0, n_envs=8,
-                     deterministic=False):
+                     deterministic=False, max_episode_steps=100_000):
     r"""Run ``policy`` in a vector env and return a batch of complete episodes.
 
     policy:     an :class:`Agent` (anything with ``act(obs, deterministic=False)`` taking a
@@ -315,6 +315,8 @@ def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0,
                 ``reset()`` without a seed, continuing the env's random streams — use this for
                 the second and later batches of a training run.
     deterministic: passed to ``policy.act`` (greedy/mean actions when True).
+    max_episode_steps: an episode still running after this many steps raises RuntimeError, so
+                that an env without a time limit cannot hang a chapter or a benchmark.
 
     Returns an :class:`EpisodeBatch`. Actions come from ``policy.act``, so a stochastic policy
     draws from torch's global random generator (seed it with ``rlnotes.seed_everything``).
@@ -376,6 +378,12 @@ def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0,
             start[i] = t
             if done_count[i] >= quota[i] and t >= t_min:
                 active[i] = False
+        if (active & (t - start >= max_episode_steps)).any():
+            raise RuntimeError(
+                f"an episode has run for {max_episode_steps:,} steps without ending: the env has "
+                f"no time limit (or a longer one). Give it one: pass make_vec_env(env_id, n_envs, "
+                f"seed, max_episode_steps=1000) instead of the id, or register the env with "
+                f"max_episode_steps; or raise max_episode_steps.")
         obs = step.obs
 
     episodes.sort(key=lambda e: (e[0], e[1]))         # by copy, then time

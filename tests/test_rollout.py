@@ -293,3 +293,28 @@ def test_step_env_equals_a_plain_single_env_loop():
     assert not np.allclose(trunc[0][3], trunc[0][6])                 # o_T is not the reset obs
     with pytest.raises(ValueError, match="SAME_STEP"):
         step_env(gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync"), np.zeros(2, np.int64))
+
+
+class _NeverEnds(gym.Env):
+    """An env with no time limit whose episodes end only after 10,000 steps."""
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.zeros(1, np.float32), 0.0, self.t >= 10_000, False, {}
+
+
+def test_an_episode_that_does_not_end_stops_with_a_clear_error():
+    if "rlnotes-test/NeverEnds-v0" not in gym.registry:
+        gym.register("rlnotes-test/NeverEnds-v0", entry_point=_NeverEnds, max_episode_steps=None)
+    policy = CategoricalPolicy(1, 2)
+    with pytest.raises(RuntimeError, match="run for 200 steps without ending: the env has no time limit"):
+        collect_episodes(policy, "rlnotes-test/NeverEnds-v0", n_episodes=1, n_envs=1, max_episode_steps=200)
+    batch = collect_episodes(policy, "rlnotes-test/NeverEnds-v0", n_episodes=1, n_envs=1)   # 10,000 < cap
+    assert batch.lengths.tolist() == [10_000]
