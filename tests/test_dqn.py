@@ -89,3 +89,10 @@ def test_short_run_learns():
     r = dqn.train("CartPole-v1", seed=0, total_steps=15_000, progress=False)
     returns = evaluate(r.agent, "CartPole-v1", n_episodes=10, seed=1000)
     assert returns.mean() > 100, returns
+
+
+def test_a_budget_that_ends_before_the_first_update_warns():
+    config = dqn.Config()
+    with pytest.warns(UserWarning, match="untrained agent. Raise total_steps or lower learning_starts"):
+        r = dqn.train("CartPole-v1", total_steps=config.learning_starts, progress=False)
+    assert r.stats["gradient_steps"] == 0                    # the warning was right

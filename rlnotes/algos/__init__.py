@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -162,9 +163,16 @@ def check_fields(config):
 
 
 def check_learning_starts(config):
-    """The rule between two fields of the off-policy Configs (DQN, DDPG)."""
+    """The rules between fields of the off-policy Configs (DQN, DDPG): a sample needs a full
+    batch in the buffer (an error), and a run with no update is most likely a mistake (a warning)."""
     if config.learning_starts < config.batch_size:
         raise ValueError(
             f"Config.learning_starts = {config.learning_starts!r} must be an integer >= "
             f"batch_size = {config.batch_size}: the replay buffer cannot be sampled before it "
             f"holds a batch. Raise learning_starts (e.g. 1000) or lower batch_size.")
+    if config.total_steps < config.learning_starts + config.train_freq:   # no update would happen
+        warnings.warn(
+            f"total_steps = {config.total_steps} < learning_starts + train_freq = "
+            f"{config.learning_starts + config.train_freq}: training would end before the first "
+            f"gradient step and return an untrained agent. Raise total_steps or lower "
+            f"learning_starts.", stacklevel=4)
