@@ -253,11 +253,16 @@ def bench(algos=("reinforce",), seeds=(0, 1, 2, 3, 4), steps=None, out="bench-re
                             "eval_mean": r["eval_mean"], "eval_std": round(r["eval_std"], 3),
                             "eval_min": min(r["eval_returns"]), "eval_max": max(r["eval_returns"]),
                             "solved": "yes" if r["solved"] else "no"})
-        plot_learning_curves(rows, out / f"{algo}.png",
-                             f"{algo} on {env_id}, {len(rows)} seeds ({machine['cpu_model'] or 'CPU'}, "
-                             f"{machine['torch_threads']} torch thread)")
-        print(f"wrote {out / f'{algo}.json'}, {out / f'{algo}.csv'}, {out / f'{algo}.png'}",
-              file=file, flush=True)
+        written = [out / f"{algo}.json", out / f"{algo}.csv"]
+        if any(r["history"] for r in rows):
+            plot_learning_curves(rows, out / f"{algo}.png",
+                                 f"{algo} on {env_id}, {len(rows)} seeds ({machine['cpu_model'] or 'CPU'}, "
+                                 f"{machine['torch_threads']} torch thread)")
+            written.append(out / f"{algo}.png")
+        else:                                   # e.g. --steps 100 on Pendulum: no episode ended
+            print(f"no training episode of {algo} ended within its budget: no learning-curve plot",
+                  file=file, flush=True)
+        print(f"wrote {', '.join(str(p) for p in written)}", file=file, flush=True)
         summaries[algo] = summary
     return summaries
 

@@ -127,3 +127,10 @@ def test_bad_input_ends_with_one_clear_line_and_no_traceback(args, message):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stdout == ""                                  # nothing was trained or printed
+
+
+def test_bench_with_no_finished_episode_writes_its_results_without_a_plot(tmp_path):
+    proc = run("bench", "ddpg", "--seeds", "0", "--steps", "100", "--out", str(tmp_path))   # Pendulum: 200-step episodes
+    assert proc.returncode == 0, proc.stderr
+    assert "no training episode of ddpg ended within its budget" in proc.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddpg.csv", "ddpg.json"]
