@@ -18,7 +18,7 @@ PEND_STEPS = 50_000     # the chapter's Pendulum budget
 CLAIMS = {
     "clip_eval": {"assert": "greedy evaluation of the default Config (CartPole), per seed",
                   "threshold": 475.0},
-    "mean_eval": {"op": ">=", "over": 3, "threshold": 400.0,
+    "mean_eval": {"op": ">=", "over": 3, "threshold": 350.0,
                   "assert": "mean greedy evaluation of 3 seeds' default runs"},
     "n_solved": {"op": ">=", "over": 3, "threshold": 1,
                  "assert": "of 3 seeds, how many greedy evaluations reach 475"},
