@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
 from ..rollout import Agent
 
-__all__ = ["TrainResult", "check_fields", "check_learning_starts", "checked", "flag", "number",
+__all__ = ["TrainResult", "resolve_config", "check_fields", "check_learning_starts", "checked", "flag", "number",
            "positive", "learning_rate", "non_negative", "positive_int", "in_range", "one_of",
            "layer_sizes", "or_none"]
 
@@ -42,6 +42,8 @@ class TrainResult:
     wall_time: seconds spent in the training loop (building the env and networks included,
                evaluation excluded).
     stats:     extra numbers an algorithm reports (e.g. updates made, env steps discarded).
+    env_id:    the gymnasium id the agent was trained on.
+    seed:      the seed of the run (the same seed, Config and machine give the same history).
     """
 
     agent: Agent
@@ -49,6 +51,8 @@ class TrainResult:
     config: Any
     wall_time: float
     stats: dict = field(default_factory=dict)
+    env_id: str | None = None
+    seed: int | None = None
 
     @property
     def steps(self) -> np.ndarray:
@@ -162,6 +166,15 @@ def check_fields(config):
             setattr(config, f.name, m["convert"](value))
 
 
+def resolve_config(cls, config, total_steps=None):
+    """The Config a ``train`` call runs with: ``cls()`` if ``config`` is None, else ``config``
+    (which must be a ``cls``), with ``total_steps`` (if given) in place of ``config.total_steps``."""
+    config = cls() if config is None else config
+    if not isinstance(config, cls):
+        raise TypeError(f"config must be a {cls.__module__}.Config, got {type(config).__name__}")
+    return config if total_steps is None else replace(config, total_steps=total_steps)  # checked
+
+
 def check_learning_starts(config):
     """The rules between fields of the off-policy Configs (DQN, DDPG): a sample needs a full
     batch in the buffer (an error), and a run with no update is most likely a mistake (a warning)."""
@@ -170,6 +183,11 @@ def check_learning_starts(config):
             f"Config.learning_starts = {config.learning_starts!r} must be an integer >= "
             f"batch_size = {config.batch_size}: the replay buffer cannot be sampled before it "
             f"holds a batch. Raise learning_starts (e.g. 1000) or lower batch_size.")
+    if config.buffer_size < config.batch_size:
+        raise ValueError(
+            f"Config.buffer_size = {config.buffer_size!r} must be >= batch_size = "
+            f"{config.batch_size}: a minibatch is drawn from the transitions the buffer holds. "
+            f"Raise buffer_size (e.g. 50_000) or lower batch_size.")
     if config.total_steps < config.learning_starts + config.train_freq:   # no update would happen
         warnings.warn(
             f"total_steps = {config.total_steps} < learning_starts + train_freq = "

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -69,6 +69,7 @@ from . import (
     or_none,
     positive,
     positive_int,
+    resolve_config,
 )
 
 __all__ = ["Config", "ActorCritic", "a2c_loss", "advantages_and_targets", "make_actor_critic",
@@ -260,12 +261,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     episode. ``result.agent``: the :class:`ActorCritic`. ``result.stats``: updates, env steps,
     the last losses.
     """
-    if config is None:
-        config = Config()
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a rlnotes.algos.a2c.Config, got {type(config).__name__}")
-    if total_steps is not None:
-        config = replace(config, total_steps=total_steps)        # validates it
+    config = resolve_config(Config, config, total_steps)
     start_time = time.perf_counter()
 
     # set-up: seeds, N copies of the env, π_θ and V_φ, one optimiser
@@ -335,4 +331,5 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
              "steps_per_second": steps / wall if wall > 0 else float("nan"),
              "last_loss": losses[0], "last_pi_loss": losses[1], "last_v_loss": losses[2],
              "last_entropy": losses[3]}
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats)
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
+                       env_id=env_id, seed=seed)

@@ -43,7 +43,7 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -66,6 +66,7 @@ from . import (
     or_none,
     positive,
     positive_int,
+    resolve_config,
 )
 from .a2c import ActorCritic, a2c_loss, advantages_and_targets, make_actor_critic
 
@@ -266,12 +267,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     outside shared memory). ``result.stats``: env steps, updates are not counted.
     A KeyboardInterrupt stops and joins the workers, prints one line, and is re-raised.
     """
-    if config is None:
-        config = Config()
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a rlnotes.algos.a3c.Config, got {type(config).__name__}")
-    if total_steps is not None:
-        config = replace(config, total_steps=total_steps)        # validates it
+    config = resolve_config(Config, config, total_steps)
     start_time, start_wall = time.perf_counter(), time.time()
 
     seed_everything(seed)
@@ -350,4 +346,5 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     steps = int(counter.value)
     stats = {"env_steps": steps, "n_workers": config.n_workers,
              "steps_per_second": steps / wall if wall > 0 else float("nan")}
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats)
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
+                       env_id=env_id, seed=seed)

@@ -50,7 +50,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -76,6 +76,7 @@ from . import (
     one_of,
     positive,
     positive_int,
+    resolve_config,
 )
 
 __all__ = ["Config", "Actor", "Critic", "DDPGAgent", "GaussianNoise", "OUNoise", "train",
@@ -342,11 +343,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     ``result.history`` holds one ``(env_step, episode_return, wall_seconds)`` per finished
     episode; ``result.stats`` counts gradient steps and gives the last losses.
     """
-    config = Config() if config is None else config
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a rlnotes.algos.ddpg.Config, got {type(config).__name__}")
-    if total_steps is not None:
-        config = replace(config, total_steps=total_steps)        # validates it
+    config = resolve_config(Config, config, total_steps)
     start_time = time.perf_counter()
 
     # set-up: seeds, the env, μ_θ and Q_φ with their targets, one Adam for both, the buffer
@@ -438,4 +435,5 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
              "final_critic_loss": float(last_critic) if torch.is_tensor(last_critic) else last_critic,
              "final_actor_loss": float(last_actor) if torch.is_tensor(last_actor) else last_actor,
              "steps_per_second": steps / wall if wall > 0 else float("nan")}
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats)
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
+                       env_id=env_id, seed=seed)

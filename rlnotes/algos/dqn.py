@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -79,6 +79,7 @@ from . import (
     or_none,
     positive,
     positive_int,
+    resolve_config,
 )
 
 __all__ = ["Config", "DQNAgent", "train", "dqn_loss"]
@@ -242,11 +243,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     ``(env_step, episode_return, wall_seconds)`` per finished training episode;
     ``result.stats`` counts gradient steps and target refreshes and gives the final loss.
     """
-    config = Config() if config is None else config
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a rlnotes.algos.dqn.Config, got {type(config).__name__}")
-    if total_steps is not None:
-        config = replace(config, total_steps=total_steps)        # validates it
+    config = resolve_config(Config, config, total_steps)
     start_time = time.perf_counter()
 
     # 1. set-up: seeds, N env copies, Q_θ and its target copy Q_θ⁻, the replay buffer
@@ -333,4 +330,5 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     wall = time.perf_counter() - start_time
     stats = {"env_steps": steps, "gradient_steps": grad_steps, "target_updates": target_updates,
              "final_loss": last_loss, "steps_per_second": steps / wall if wall > 0 else float("nan")}
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats)
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
+                       env_id=env_id, seed=seed)

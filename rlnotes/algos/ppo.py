@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -78,6 +78,7 @@ from . import (
     or_none,
     positive,
     positive_int,
+    resolve_config,
 )
 
 __all__ = ["Config", "PRESETS", "PPOAgent", "RunningNormalizer", "make_agent", "compute_loss_pi",
@@ -335,12 +336,8 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     when it finished). ``result.agent``: a :class:`PPOAgent`. ``result.stats``: iterations,
     gradient steps, the last KL estimate, clip fraction and, for ``"kl"``, the final $\beta$.
     """
-    if config is None:
-        config = PRESETS.get(env_id, Config)()
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a rlnotes.algos.ppo.Config, got {type(config).__name__}")
-    if total_steps is not None:
-        config = replace(config, total_steps=total_steps)        # validates it
+    config = resolve_config(Config, PRESETS.get(env_id, Config)() if config is None else config,
+                            total_steps)
     start_time = time.perf_counter()
 
     # set-up: seeds, N copies of the env, π_θ and V_φ (separate networks, one optimiser)
@@ -409,4 +406,5 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
              "last_kl": kl_value, "last_clip_fraction": clip_frac}
     if config.objective == "kl":
         stats["final_beta"] = beta
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats)
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
+                       env_id=env_id, seed=seed)

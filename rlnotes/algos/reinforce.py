@@ -35,7 +35,7 @@ Usage::
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -58,6 +58,7 @@ from . import (
     or_none,
     positive,
     positive_int,
+    resolve_config,
 )
 
 __all__ = ["Config", "train", "policy_weights", "batch_mean_return", "value_targets", "fit_value"]
@@ -197,11 +198,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     ``DiagGaussianPolicy``); ``result.stats`` counts updates and env steps (including the
     steps discarded at batch ends, see :mod:`rlnotes.rollout`).
     """
-    config = Config() if config is None else config
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a rlnotes.algos.reinforce.Config, got {type(config).__name__}")
-    if total_steps is not None:
-        config = replace(config, total_steps=total_steps)        # validates it
+    config = resolve_config(Config, config, total_steps)
     start_time = time.perf_counter()
 
     # set-up: seeds, N copies of the env, the policy π_θ and (optionally) the value net V_φ
@@ -281,4 +278,5 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     wall = time.perf_counter() - start_time
     stats = {"updates": updates, "env_steps": steps, "env_steps_incl_discarded": env_steps,
              "steps_per_second": steps / wall if wall > 0 else float("nan")}
-    return TrainResult(agent=policy, history=history, config=config, wall_time=wall, stats=stats)
+    return TrainResult(agent=policy, history=history, config=config, wall_time=wall, stats=stats,
+                       env_id=env_id, seed=seed)
