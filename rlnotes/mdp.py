@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import discount
+
 __all__ = [
     "TabularMDP",
     "bellman_expectation_backup",
@@ -140,13 +142,7 @@ class TabularMDP:
                 "with P = P / P.sum(axis=2, keepdims=True), or mark the state terminal "
                 "(terminal states' rows are ignored).")
 
-        try:
-            gamma = float(gamma)
-        except (TypeError, ValueError):
-            raise ValueError(f"gamma must be a number in [0, 1]; got {gamma!r}.") from None
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must be a discount factor in [0, 1]; got {gamma}. Typical "
-                             "choices are 0.9 or 0.99 (gamma = 1 only for episodic tasks).")
+        gamma = discount(gamma, "TabularMDP")                       # a float in [0, 1]
         if gamma == 1.0 and not term.any():
             raise ValueError(
                 "gamma = 1 with no terminal states: the values diverge (the return adds up "
@@ -411,7 +407,9 @@ def _policy_matrix(mdp, policy):
         s = int(np.flatnonzero(bad)[0])
         raise ValueError(f"each row of the policy must sum to 1, but pi[{s}, :] sums to "
                          f"{sums[s]:.6g}. Normalise with pi = pi / pi.sum(axis=1, keepdims=True).")
-    return pi
+    # rows accepted within the input's rounding (e.g. float32) are made to sum to 1 in float64,
+    # so the functions this policy is passed on to accept it too
+    return np.where(mdp.terminal[:, None] | (sums[:, None] == 0), pi, pi / np.where(sums == 0, 1, sums)[:, None])
 
 
 def _values(mdp, V):

@@ -11,7 +11,8 @@ For an episode with rewards $r_0, \dots, r_{T-1}$ and discount $\gamma \in [0, 1
   $\hat R_T = 0$, and $\hat R_0 = R(\tau)$.
 
 :func:`reward_to_go` is the plain backward loop; :func:`discount_cumsum` computes the same
-numbers without a Python loop (tested against each other). Rewards may be a numpy array, a
+numbers without a Python loop (tested against each other). An episode cut by a time limit is
+completed by :func:`truncation_bootstrap`, $\gamma^{T-t} V(o_T)$. Rewards may be a numpy array, a
 torch tensor or a list, of shape (T,) — one episode; the output type follows the input.
 Returns are constants for the policy gradient (they are weights, not functions of $\theta$),
 so torch outputs carry no autograd graph.
@@ -35,10 +36,10 @@ import math
 import numpy as np
 import torch
 
-from ._checks import checked_episode, checked_rollout
+from ._checks import checked_episode, checked_rollout, discount
 
-__all__ = ["discounted_return", "reward_to_go", "discount_cumsum", "td_targets", "n_step_returns",
-           "gae", "dqn_targets", "double_dqn_targets", "ddpg_targets"]
+__all__ = ["discounted_return", "reward_to_go", "discount_cumsum", "truncation_bootstrap", "td_targets",
+           "n_step_returns", "gae", "dqn_targets", "double_dqn_targets", "ddpg_targets"]
 
 
 @checked_episode
@@ -97,6 +98,27 @@ def discount_cumsum(rewards, gamma=1.0):
         out[a:b] = suffix / powers + gamma * powers[::-1] * carry  # ... / γ^(t−a) + γ^(b−t) R̂_b
         carry = out[a]
     return out
+
+
+def truncation_bootstrap(final_values, steps_left, gamma):
+    r"""What the reward-to-go of a truncated episode leaves out: $\gamma^{T-t}\, V(o_T)$ at step $t$.
+
+    An episode cut by a time limit after $T$ steps did not end; the rewards it would have
+    collected after $o_T$, its true final observation, are worth $V(o_T)$ there and
+    $\gamma^{T-t} V(o_T)$ seen from step $t$. Added to $\hat R_t$ (:func:`reward_to_go`) it
+    gives the value target of a truncated episode {cite}`pardo2018timelimits`; a terminated
+    episode gets nothing added (no reward follows a terminal state). Derived in
+    {ref}`ch-variance-reduction`.
+
+    final_values: $V(o_T)$ of each step's episode, shape (n,); steps_left: $T - t$ per step,
+    integers >= 1, shape (n,); gamma in [0, 1]. Returns float64 (n,).
+    """
+    gamma = discount(gamma, "truncation_bootstrap")
+    steps_left = np.asarray(steps_left)
+    if not np.issubdtype(steps_left.dtype, np.integer) or (steps_left < 1).any():
+        raise ValueError(f"truncation_bootstrap: steps_left must be integers T - t >= 1 (the steps from t to the "
+                         f"end of the episode); got {steps_left!r}.")
+    return gamma ** steps_left * np.asarray(final_values, dtype=np.float64)        # γ^{T−t} V(o_T)
 
 
 # --------------------------------------------------------------------------------------------

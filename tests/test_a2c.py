@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 
-from rlnotes.algos import TrainResult, a2c
+from rlnotes.algos import TrainResult, a2c, a3c
+from rlnotes.policies import CategoricalPolicy
+from rlnotes.rollout import make_vec_env
 
 
 def test_a2c_loss_against_plain_loop_and_torch_distributions():
@@ -65,7 +66,14 @@ def test_actor_critic_shapes(shared):
     assert a.shape == (5,) and a.dtype == np.int64
     assert net.act(obs[0].numpy(), deterministic=True) == dist.probs[0].argmax().item()
     names = {n.split(".")[0] for n, _ in net.named_parameters()}
-    assert names == ({"body", "pi_head", "v_head"} if shared else {"actor", "critic"})
+    assert names == ({"policy", "v_head"} if shared else {"policy", "critic"})
+    assert isinstance(net.policy, CategoricalPolicy)                   # π_θ is the book's policy
+    torch.testing.assert_close(dist.logits, net.policy.distribution(obs).logits)
+    # shared: the critic reads the policy network's last hidden layer, so a change of the body
+    # moves V_φ too; separate: the critic does not depend on the policy's parameters
+    first = net.policy.logits_net[0]
+    v_grad = torch.autograd.grad(net.value(obs).sum(), first.weight, allow_unused=True)[0]
+    assert (v_grad is not None and v_grad.abs().sum() > 0) if shared else v_grad is None
 
 
 def short(seed, steps=2048, **kw):
@@ -105,5 +113,7 @@ def test_bad_input():
         a2c.train("CartPole-v1", config={"lr": 1e-3})
     with pytest.raises(ValueError, match="Discrete action spaces only.*ppo"):
         a2c.train("Pendulum-v1", seed=0, total_steps=64, progress=False)
-    with pytest.raises(ValueError, match="Discrete"):
-        a2c.make_actor_critic(gym.make("MountainCarContinuous-v0"))
+    with pytest.raises(ValueError, match="a2c supports Discrete action spaces only"):
+        a2c.make_agent(make_vec_env("MountainCarContinuous-v0", n_envs=1), a2c.Config())
+    with pytest.raises(ValueError, match=r"a3c needs a 1-D Box observation space.*FlattenObservation"):
+        a2c.make_agent(make_vec_env("FrozenLake-v1", n_envs=1), a3c.Config())

@@ -132,6 +132,26 @@ def test_bad_input():
     assert _children() == []
 
 
+def test_a_script_without_the_main_guard_gets_an_error_that_names_the_guard(tmp_path):
+    """Workers are spawned: each runs the main script again. A script that calls train() at its
+    top level makes every worker die while it starts; the main process says why and what to do."""
+    script = tmp_path / "unguarded_a3c.py"
+    script.write_text(textwrap.dedent("""
+        from rlnotes.algos import a3c
+        a3c.train("CartPole-v1", a3c.Config(n_workers=1), seed=0, total_steps=256, progress=False)
+        print("trained")
+    """))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ROOT}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == 1 and "trained" not in proc.stdout
+    last = proc.stderr.strip().splitlines()[-1]                   # the main process's error
+    assert last.startswith("RuntimeError: A3C worker a3c-worker-0 died while starting"), proc.stderr
+    assert "unguarded_a3c.py calls a3c.train(...) at its top level" in last
+    assert 'under  if __name__ == "__main__":' in last
+    assert "During handling of the above exception" not in proc.stderr
+
+
 def test_workers_stop_when_the_main_process_is_killed(tmp_path):
     """If the main process dies without cleaning up (SIGKILL, a crash), its workers notice and
     exit instead of training forever as orphans."""

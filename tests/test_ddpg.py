@@ -5,6 +5,7 @@ differences, and the statistics of the Ornstein-Uhlenbeck process.
 target networks' update, rlnotes.policies.polyak_update, in tests/test_policies.py.)"""
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -56,7 +57,6 @@ def test_actor_gradient_is_the_chain_rule_and_matches_finite_differences():
     obs = _batch(dtype=torch.float64)[0]
     loss = ddpg.actor_loss(actor, critic, obs)
     loss.backward()
-    assert all(p.grad is None for p in critic.parameters()), "the actor's loss must not reach φ"
     grads = [p.grad.clone() for p in actor.parameters()]
     # chain rule: -1/B Σ_i ∇_a Q(s_i, a)|_{a=μ(s_i)} · ∇_θ μ(s_i)
     a = actor(obs).detach().requires_grad_(True)
@@ -79,6 +79,93 @@ def test_actor_gradient_is_the_chain_rule_and_matches_finite_differences():
         assert (up - down) / (2 * h) == pytest.approx(float(grads[0][i, j]), abs=1e-7)
 
 
+# ------------------------------------------------------------------------ one update, in the papers' order
+def _flat(module):
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+def _set_flat(module, vector):
+    with torch.no_grad():
+        torch.nn.utils.vector_to_parameters(vector, module.parameters())
+    return module
+
+
+def _reference_update(actor, critic, actor_targ, critic_targ, batch, gamma, lr_q, lr_pi, actor_sees_old_critic=False):
+    """Plain gradient descent by hand, in the order of Lillicrap et al. (2016, Algorithm 1):
+    φ₁ = φ₀ − α_Q ∇_φ L(φ₀); θ₁ = θ₀ − α_μ ∇_θ(−J) with J through Q_{φ₁} (the chain rule
+    ∇_a Q · ∇_θ μ). Returns (φ₁, θ₁, ∇_φ L(φ₀)), flat vectors."""
+    obs, act, rew, nxt, term = batch
+    with torch.no_grad():
+        y = rew + gamma * (1 - term) * critic_targ(nxt, actor_targ(nxt))[0]          # one critic
+    critic = copy.deepcopy(critic)
+    g_q = torch.autograd.grad(((critic(obs, act)[0] - y) ** 2).mean(), list(critic.parameters()))
+    g_q = torch.cat([g.flatten() for g in g_q])
+    phi1 = _flat(critic) - lr_q * g_q
+    critic_for_actor = critic if actor_sees_old_critic else _set_flat(critic, phi1)
+    a = actor(obs).detach().requires_grad_(True)
+    dq_da, = torch.autograd.grad(critic_for_actor(obs, a)[0].sum(), a)              # ∇_a Q(s_i, a)
+    g_pi = torch.autograd.grad(actor(obs), list(actor.parameters()), grad_outputs=-dq_da / len(obs))
+    theta1 = _flat(actor) - lr_pi * torch.cat([g.flatten() for g in g_pi])
+    return phi1, theta1, g_q
+
+
+def test_update_steps_the_critic_then_the_actor_against_the_updated_critic():
+    actor, critic = _nets(dtype=torch.float64)
+    agent = ddpg.DDPGAgent(actor, critic, np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    actor_targ, critic_targ = (_set_flat(copy.deepcopy(n), _flat(n) + 0.1) for n in (actor, critic))
+    theta_targ0, phi_targ0 = _flat(actor_targ), _flat(critic_targ)
+    batch = _batch(dtype=torch.float64)
+    config = ddpg.Config(tau=0.1)
+    lr_q, lr_pi = 0.05, 0.02
+    phi1, theta1, g_q = _reference_update(actor, critic, actor_targ, critic_targ, batch, config.gamma, lr_q, lr_pi)
+    _, theta1_old_critic, _ = _reference_update(actor, critic, actor_targ, critic_targ, batch, config.gamma,
+                                                lr_q, lr_pi, actor_sees_old_critic=True)
+    assert not torch.allclose(theta1, theta1_old_critic, atol=1e-6)       # the order is visible
+    optimizers = (torch.optim.SGD(critic.parameters(), lr=lr_q), torch.optim.SGD(actor.parameters(), lr=lr_pi))
+    loss_q, loss_pi = ddpg.update(agent, (actor_targ, critic_targ), optimizers, batch, config)
+    assert torch.allclose(_flat(critic), phi1, atol=1e-12)
+    assert torch.allclose(_flat(actor), theta1, atol=1e-12), "the actor must climb the critic just updated"
+    # φ's gradient is the critic loss's alone: the actor's loss did not reach it
+    assert torch.allclose(torch.cat([p.grad.flatten() for p in critic.parameters()]), g_q, atol=1e-12)
+    assert all(p.requires_grad for p in critic.parameters())              # unfrozen again
+    # soft updates from the new parameters: φ' ← τφ₁ + (1−τ)φ'₀, θ' ← τθ₁ + (1−τ)θ'₀
+    assert torch.allclose(_flat(critic_targ), 0.1 * phi1 + 0.9 * phi_targ0, atol=1e-12)
+    assert torch.allclose(_flat(actor_targ), 0.1 * theta1 + 0.9 * theta_targ0, atol=1e-12)
+    assert float(loss_q) > 0 and loss_pi is not None
+
+
+def test_a_delayed_update_moves_only_the_critic():
+    actor, critic = _nets()
+    agent = ddpg.DDPGAgent(actor, critic, np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    targets = copy.deepcopy(actor), copy.deepcopy(critic)
+    before = [_flat(n) for n in (actor, critic, *targets)]
+    optimizers = (torch.optim.Adam(critic.parameters()), torch.optim.Adam(actor.parameters()))
+    _, loss_pi = ddpg.update(agent, targets, optimizers, _batch(), ddpg.Config(), update_actor=False)
+    after = [_flat(n) for n in (actor, critic, *targets)]
+    assert loss_pi is None and not torch.equal(before[1], after[1])
+    assert all(torch.equal(b, a) for k, (b, a) in enumerate(zip(before, after)) if k != 1)
+
+
+# ------------------------------------------------------------------------ make_agent
+def test_make_agent_fits_the_env_and_reloads_a_trained_agent():
+    from rlnotes.rollout import make_vec_env
+    env = make_vec_env("Pendulum-v1", n_envs=1, seed=0)
+    config = ddpg.Config(**SMALL, twin_critics=True, noise="ou")
+    agent = ddpg.make_agent(env, config, seed=0)
+    assert (agent.obs_dim, agent.act_dim) == (3, 1) and len(agent.critic.nets) == 2
+    assert isinstance(agent.noise, ddpg.OUNoise)
+    assert np.all(agent.low == -2.0) and np.all(agent.high == 2.0)
+    trained = ddpg.train("Pendulum-v1", config, seed=0, total_steps=200, progress=False).agent
+    obs = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    assert not np.allclose(agent.act(obs, deterministic=True), trained.act(obs, deterministic=True))
+    agent.actor.load_state_dict(trained.actor.state_dict())
+    agent.critic.load_state_dict(trained.critic.state_dict())
+    assert np.array_equal(agent.act(obs, deterministic=True), trained.act(obs, deterministic=True))
+    assert np.array_equal(agent.q_value(obs, agent.act(obs, True)), trained.q_value(obs, trained.act(obs, True)))
+    with pytest.raises(ValueError, match="DQN.*PPO"):
+        ddpg.make_agent(make_vec_env("CartPole-v1", n_envs=1), config)
+
+
 # ------------------------------------------------------------------------ actions in bounds
 def test_scale_action_maps_the_unit_box_onto_the_env_box():
     low, high = np.array([0.0, -3.0]), np.array([1.0, 5.0])
@@ -88,7 +175,7 @@ def test_scale_action_maps_the_unit_box_onto_the_env_box():
     assert np.allclose(ddpg.scale_action(np.array([7.0, -9.0]), low, high), [1.0, -3.0])   # clipped
 
 
-def test_agent_actions_stay_in_bounds_and_the_numpy_path_matches_torch():
+def test_agent_actions_stay_in_bounds_and_one_observation_matches_a_batch():
     actor, critic = _nets()
     low, high = np.array([0.0, -3.0], np.float32), np.array([1.0, 5.0], np.float32)
     noise = ddpg.GaussianNoise((2,), 5.0, np.random.default_rng(0))       # huge noise

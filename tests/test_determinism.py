@@ -2,6 +2,8 @@
 the identical history and identical final weights; a different seed gives a different one.
 
 One short run per algorithm (a few thousand environment steps, enough for several updates).
+Every algorithm's ``make_agent(env, config)`` rebuilds its trained agent from the weights alone
+(what ``rlnotes.load`` does).
 A3C runs with one worker: with two or more, the order in which workers apply their gradients
 to the shared networks depends on the operating system's scheduling, so only a one-worker run
 can be reproduced exactly (see rlnotes.algos.a3c).
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 import torch
 
 from rlnotes.bench import ALGOS
+from rlnotes.rollout import make_vec_env
 
 STEPS = {"reinforce": 3000, "ppo": 2048, "ppo-pendulum": 2048, "dqn": 2500, "a2c": 2000,
          "a3c": 2000, "ddpg": 2000}
@@ -57,3 +61,27 @@ def test_same_seed_same_history_and_weights(algo):
     assert [h[:2] for h in c.history] != [h[:2] for h in a.history] or \
         any(not torch.equal(wa[k], v) for k, v in _weights(c.agent).items()), \
         f"{algo}: seed 4 gave exactly the run of seed 3 — the seed is ignored"
+
+
+@pytest.mark.parametrize("algo", list(ALGOS))
+def test_make_agent_rebuilds_the_trained_agent_from_its_state_dicts(algo):
+    """``module.make_agent(env, config)`` builds an untrained agent of the trained one's shape;
+    loading the trained agent's state_dicts into its modules gives the same greedy actions."""
+    module = importlib.import_module(ALGOS[algo][0])
+    trained = _train(algo, seed=3)
+    env = make_vec_env(trained.env_id, n_envs=1, seed=0)
+    fresh = module.make_agent(env, trained.config)
+    env.close()
+    assert type(fresh) is type(trained.agent)
+    space = env.single_observation_space
+    space.seed(1)
+    obs = np.stack([space.sample() for _ in range(256)])
+    greedy = trained.agent.act(obs, deterministic=True)
+    src, dst = _modules(trained.agent), _modules(fresh)
+    assert src.keys() == dst.keys()
+    assert not np.array_equal(fresh.act(obs, deterministic=True), greedy) or \
+        any(not torch.equal(v, _weights(trained.agent)[k]) for k, v in _weights(fresh).items()), \
+        f"{algo}: make_agent returned the trained weights, not an untrained agent"
+    for name, module_ in dst.items():
+        module_.load_state_dict(src[name].state_dict())
+    np.testing.assert_array_equal(fresh.act(obs, deterministic=True), greedy)

@@ -51,7 +51,7 @@ def test_agent_greedy_and_epsilon():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match=r"DQN needs a discrete action space.*DDPG \(rlnotes.algos.ddpg"):
+    with pytest.raises(ValueError, match=r"DQN supports Discrete action spaces only.*DDPG \(rlnotes.algos.ddpg"):
         dqn.train("Pendulum-v1", dqn.Config(total_steps=100, learning_starts=128), progress=False)
     with pytest.raises(ValueError, match="tabular"):
         dqn.train("FrozenLake-v1", dqn.Config(total_steps=100, learning_starts=128), progress=False)

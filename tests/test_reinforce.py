@@ -115,9 +115,9 @@ gym.register("rlnotes-test/NaNReward-v0", entry_point=NaNRewardEnv)
 
 @pytest.mark.filterwarnings("ignore:.*NaN")
 def test_nan_rewards_raise_a_clear_error():
-    """NaN rewards are caught where the returns are computed, naming the environment as the
-    cause (before they could turn the loss into NaN)."""
-    with pytest.raises(ValueError, match="rewards contain NaN or inf.*Check the environment"):
+    """NaN rewards are caught before they reach a return or a loss, naming the environment as
+    the cause."""
+    with pytest.raises(ValueError, match=r"NaN-?Reward.*NaN or inf.*Check the environment"):
         reinforce.train("rlnotes-test/NaNReward-v0", reinforce.Config(batch_steps=8, n_envs=2),
                         total_steps=16, progress=False)
 

@@ -23,6 +23,7 @@ from rlnotes.returns import (
     gae,
     n_step_returns,
     reward_to_go,
+    truncation_bootstrap,
 )
 from tests.qtables import ONLINE, TARGET, TableQ
 
@@ -137,6 +138,29 @@ def plain_n_step(rewards, next_values, terminated, truncated, gamma):
             k += 1
         out[t] = g
     return out
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 0.9])
+def test_truncation_bootstrap_completes_a_cut_episode_to_its_full_reward_to_go(gamma):
+    """An episode cut after T = 6 steps whose continuation pays c forever: its final observation
+    is worth V(o_T) = c / (1 − γ), and R̂_t + γ^(T−t) V(o_T) is the reward-to-go of the episode
+    that was never cut (the long continuation, 400 steps, stands in for "forever")."""
+    rewards, c, T = np.array([1.0, -2.0, 0.5, 3.0, 0.0, 1.5]), 2.0, 6
+    uncut = np.concatenate([rewards, np.full(400, c)])
+    expected = brute_force_rtg(uncut, gamma)[:T] if gamma > 0 else rewards
+    v_final = c / (1 - gamma)
+    completed = reward_to_go(rewards, gamma) + truncation_bootstrap(np.full(T, v_final), T - np.arange(T), gamma)
+    np.testing.assert_allclose(completed, expected, rtol=1e-12, atol=1e-12)
+    assert truncation_bootstrap([2.0], [1], gamma)[0] == gamma * 2.0       # one step before the cut: γ V(o_T)
+
+
+def test_truncation_bootstrap_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"steps_left must be integers T - t >= 1"):
+        truncation_bootstrap([1.0, 2.0], [1, 0], 0.9)                   # t = T is not a step
+    with pytest.raises(ValueError, match=r"steps_left must be integers"):
+        truncation_bootstrap([1.0], [1.5], 0.9)
+    with pytest.raises(ValueError, match=r"gamma must be a discount factor in \[0, 1\]"):
+        truncation_bootstrap([1.0], [1], 1.5)
 
 
 def test_n_step_returns_against_a_forward_loop():

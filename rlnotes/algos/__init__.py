@@ -1,28 +1,72 @@
-r"""The book's algorithms, one module each, all with the same two names.
+r"""The book's algorithms, one module each, all with the same three names.
 
-Each ``rlnotes.algos.<name>`` module has a ``Config`` dataclass (every field documented, with
-defaults that solve the chapter's environment) and
-``train(env_id, config=None, seed=0, total_steps=None, progress=True) -> TrainResult``.
+Each ``rlnotes.algos.<name>`` module has
+
+* a ``Config`` dataclass: every field declared with its default and its check
+  (:mod:`rlnotes.algos.fields`), one short comment beside it;
+* ``make_agent(env, config, seed=0)``: the untrained agent for the spaces of ``env`` (a vector env
+  from :func:`rlnotes.rollout.make_vec_env`) — what ``train`` starts from, and what
+  ``rlnotes.load`` rebuilds before it copies the saved weights into the agent's modules;
+* ``train(env_id, config=None, seed=0, total_steps=None, progress=True) -> TrainResult``, whose
+  numbered steps are the chapter's algorithm box (collect → targets → losses → update).
+
 ``rlnotes.evaluate(result.agent, env_id)`` works on every agent.
 
-Every ``Config`` field is declared with its check, e.g. ``gamma: float = in_range(0.99, "[0, 1]")``,
-and every ``Config.__post_init__`` first calls :func:`check_fields`, which runs them all.
+**Where a loss lives.** A loss has one home, chosen by what it is:
+
+* every return and target — reward-to-go and the bootstrap of a truncated episode, $n$-step
+  returns, GAE, the TD targets of $V$ and $Q$, the Double-DQN and DDPG targets — is computed by a
+  function of :mod:`rlnotes.returns`; an algorithm's file only applies them to its own data
+  (``reinforce.value_targets`` to a batch of episodes, ``a2c.advantages_and_targets`` to a rollout);
+* an *estimator*, a function of log-probabilities, weights and advantages alone (tensors in, a
+  scalar out, no network) that the policy-gradient chapters derive and compare on their own —
+  the score-function pseudo-loss ``pg_loss``, the optimal baseline, importance weights, the
+  clipped and KL-penalised surrogates ``ppo_clip_loss`` / ``ppo_kl_loss`` of the
+  importance-sampling chapter — is in :mod:`rlnotes.estimators`, whichever algorithms use it;
+* an *algorithm's loss*, the one it takes its gradient steps on (it calls the algorithm's networks
+  or combines the terms with its ``Config`` coefficients), is in that algorithm's file next to
+  its ``train``: ``reinforce.fit_value`` (the regression of $V_\phi$), ``a2c.a2c_loss`` (A3C, the same algorithm run
+  asynchronously, imports it from there), ``ppo.compute_loss_pi`` / ``ppo.compute_loss_v``,
+  ``dqn.dqn_loss``, and DDPG's actor and critic losses.
+
+The small pieces every ``train`` shares (the check of the env's spaces, the progress bar, the episode
+log, a gradient step, the final :class:`TrainResult`) are the functions below; there is no base class.
 """
 from __future__ import annotations
 
 import math
-import numbers
-import warnings
-from dataclasses import dataclass, field, fields, replace
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
+import torch
 
+from ..progress import TextBar
+from ..progress import progress as progress_bar
 from ..rollout import Agent
+from .fields import (
+    check_fields,
+    check_learning_starts,
+    checked,
+    flag,
+    in_range,
+    layer_sizes,
+    learning_rate,
+    non_negative,
+    number,
+    one_of,
+    or_none,
+    positive,
+    positive_int,
+)
 
-__all__ = ["TrainResult", "resolve_config", "check_fields", "check_learning_starts", "checked", "flag", "number",
-           "positive", "learning_rate", "non_negative", "positive_int", "in_range", "one_of",
-           "layer_sizes", "or_none"]
+__all__ = ["TrainResult", "resolve_config", "check_spaces", "training_bar", "record_episodes",
+           "gradient_step", "train_result",
+           # the Config fields, also importable from here (see rlnotes.algos.fields)
+           "check_fields", "check_learning_starts", "checked", "flag", "number", "positive", "learning_rate",
+           "non_negative", "positive_int", "in_range", "one_of", "layer_sizes", "or_none"]
 
 
 @dataclass
@@ -77,95 +121,6 @@ class TrainResult:
                 f"{self.wall_time:.1f} s{tail})")
 
 
-# --------------------------------------------------------------------------------------------
-# Config fields: each default is declared with its check; check_fields runs them all
-# --------------------------------------------------------------------------------------------
-def checked(default, must, ok, hint="", convert=None):
-    """A dataclass field whose value must pass ``ok``; else "<field> must be <must> (<hint>)"."""
-    return field(default=default, metadata=dict(must=must, ok=ok, hint=hint, convert=convert))
-
-
-def _real(x):
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _integer(x):
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def flag(default):
-    return checked(default, "True or False", lambda x: isinstance(x, (bool, np.bool_)))
-
-
-def number(default, hint=""):
-    return checked(default, "a finite number", _real, hint)
-
-
-def positive(default, hint=""):
-    return checked(default, "a positive number", lambda x: _real(x) and x > 0, hint)
-
-
-def learning_rate(default, typical=""):
-    typical = f", typical: {typical} with Adam" if typical else ""
-    return positive(default, f"a learning rate{typical}")
-
-
-def non_negative(default, hint=""):
-    return checked(default, "a number >= 0", lambda x: _real(x) and x >= 0, hint)
-
-
-def positive_int(default, hint=""):
-    return checked(default, "a positive integer", lambda x: _integer(x) and x >= 1, hint)
-
-
-def in_range(default, interval, what="", hint=""):
-    """A number in ``interval``, written as in math: "[0, 1]", "(0, 1]", "(0, 1)"."""
-    lo, hi = (float(end) for end in interval[1:-1].split(","))
-
-    def ok(x):
-        return (_real(x) and (lo <= x if interval[0] == "[" else lo < x)
-                and (x <= hi if interval[-1] == "]" else x < hi))
-    return checked(default, f"{what} in {interval}".strip(), ok, hint)
-
-
-def one_of(default, choices, hint=""):
-    names = [repr(c) for c in choices]
-    must = ", ".join(names[:-1]) + " or " + names[-1]              # 'a', 'b' or 'c'
-    return checked(default, must, lambda x: x in choices, hint)
-
-
-def layer_sizes(default):
-    """Hidden layer widths: a non-empty sequence of positive integers, stored as a tuple."""
-    return checked(default, "a non-empty tuple of positive layer widths, e.g. (64, 64)",
-                   lambda x: len(x) > 0 and all(_integer(h) and h >= 1 for h in x),
-                   convert=lambda x: tuple(int(h) for h in x))
-
-
-def or_none(checked_field, meaning):
-    """The same check as ``checked_field``, or None, which means ``meaning``."""
-    m = checked_field.metadata
-    return checked(checked_field.default, f"{m['must']} or None ({meaning})",
-                   lambda x: x is None or m["ok"](x), m["hint"])
-
-
-def check_fields(config):
-    """Run the check of every field of ``config``; raise ValueError naming field, value and fix."""
-    for f in fields(config):
-        value, m = getattr(config, f.name), f.metadata
-        if "ok" not in m:
-            raise TypeError(f"Config.{f.name} has no check: declare it with checked() or its kin")
-        try:
-            good = m["ok"](value)
-        except (TypeError, ValueError):                    # e.g. len() of a number
-            good = False
-        if not good:
-            hint = f" ({m['hint']})" if m["hint"] else ""
-            raise ValueError(f"{type(config).__module__.split('.')[-1]}.Config.{f.name} must be "
-                             f"{m['must']}{hint}, got {value!r}")
-        if m["convert"] is not None:
-            setattr(config, f.name, m["convert"](value))
-
-
 def resolve_config(cls, config, total_steps=None):
     """The Config a ``train`` call runs with: ``cls()`` if ``config`` is None, else ``config``
     (which must be a ``cls``), with ``total_steps`` (if given) in place of ``config.total_steps``."""
@@ -175,22 +130,68 @@ def resolve_config(cls, config, total_steps=None):
     return config if total_steps is None else replace(config, total_steps=total_steps)  # checked
 
 
-def check_learning_starts(config):
-    """The rules between fields of the off-policy Configs (DQN, DDPG): a sample needs a full
-    batch in the buffer (an error), and a run with no update is most likely a mistake (a warning)."""
-    if config.learning_starts < config.batch_size:
-        raise ValueError(
-            f"Config.learning_starts = {config.learning_starts!r} must be an integer >= "
-            f"batch_size = {config.batch_size}: the replay buffer cannot be sampled before it "
-            f"holds a batch. Raise learning_starts (e.g. 1000) or lower batch_size.")
-    if config.buffer_size < config.batch_size:
-        raise ValueError(
-            f"Config.buffer_size = {config.buffer_size!r} must be >= batch_size = "
-            f"{config.batch_size}: a minibatch is drawn from the transitions the buffer holds. "
-            f"Raise buffer_size (e.g. 50_000) or lower batch_size.")
-    if config.total_steps < config.learning_starts + config.train_freq:   # no update would happen
-        warnings.warn(
-            f"total_steps = {config.total_steps} < learning_starts + train_freq = "
-            f"{config.learning_starts + config.train_freq}: training would end before the first "
-            f"gradient step and return an untrained agent. Raise total_steps or lower "
-            f"learning_starts.", stacklevel=4)
+# --------------------------------------------------------------------------------------------
+# What every train() shares
+# --------------------------------------------------------------------------------------------
+def check_spaces(env, algo, actions, instead, observations_instead):
+    r"""The observation and action spaces of ``env`` (a vector env's single spaces, or a plain
+    env's), after checking that ``algo`` can learn on them: a 1-D Box of observations (obs_dim,)
+    and an action space of type ``actions`` (``gym.spaces.Discrete`` or ``gym.spaces.Box``).
+    Otherwise a ValueError that ends with ``instead`` (for the actions) or ``observations_instead``."""
+    obs_space = getattr(env, "single_observation_space", None) or env.observation_space
+    act_space = getattr(env, "single_action_space", None) or env.action_space
+    if not isinstance(act_space, actions):
+        raise ValueError(f"{algo} supports {actions.__name__} action spaces only; got {act_space}. {instead}")
+    if not (isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 1):
+        raise ValueError(f"{algo} needs a 1-D Box observation space, vectors (obs_dim,); got {obs_space}. "
+                         f"{observations_instead}")
+    return obs_space, act_space
+
+
+def training_bar(progress, total, desc):
+    """The progress bar of a ``train`` call (``rlnotes.progress``), counting ``total`` env steps;
+    a silent one if ``progress`` is False."""
+    if progress:
+        return progress_bar(total=total, desc=desc, unit="steps")
+    return TextBar(total=total, disable=True)
+
+
+def record_episodes(history, episodes, wall, bar, **postfix):
+    """Append ``(env_step, episode_return, wall)`` to ``history`` for every ``(env_step,
+    episode_return)`` in ``episodes`` (finished training episodes); if there were any, ``bar``
+    shows the mean return of the last 20 episodes (and ``postfix``, e.g. ``eps=0.1``)."""
+    n = len(history)
+    history.extend((int(step), float(ret), float(wall)) for step, ret in episodes)
+    if len(history) > n:
+        bar.set_postfix(ret=float(np.mean([h[1] for h in history[-20:]])), **postfix)
+
+
+def gradient_step(optimizer, loss, max_grad_norm=None, likely_causes=None):
+    r"""One step of ``optimizer`` on ``loss``: $\nabla L$ by backpropagation, its norm over all the
+    optimiser's parameters clipped to ``max_grad_norm`` (None: not clipped), then the update.
+
+    A loss that is NaN or inf raises FloatingPointError before the step, with ``likely_causes``
+    (a sentence naming the fixes; by default the usual ones) in the message.
+    """
+    if not torch.isfinite(loss):
+        lr = optimizer.param_groups[0]["lr"]
+        raise FloatingPointError(
+            f"the loss became {loss.item()} (not finite). Likely causes: "
+            + (likely_causes or f"a learning rate too high (now {lr:.3g}; try 3x smaller), no gradient clipping "
+                                 f"(set Config.max_grad_norm), or NaN or inf in the environment's observations "
+                                 f"or rewards."))
+    optimizer.zero_grad()
+    loss.backward()
+    if max_grad_norm is not None:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    optimizer.step()
+
+
+def train_result(agent, history, config, stats, start_time, env_id, seed):
+    """The :class:`TrainResult` of a run started at ``start_time`` (``time.perf_counter()``); adds
+    ``stats["steps_per_second"]`` from ``stats["env_steps"]``."""
+    wall = time.perf_counter() - start_time
+    stats["steps_per_second"] = stats["env_steps"] / wall if wall > 0 else math.nan
+    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
+                       env_id=env_id, seed=seed)

@@ -27,6 +27,9 @@ One iteration of :func:`train`:
 3. **one gradient step** on $L$ (:func:`a2c_loss`) over the whole batch of
    ``n_envs * n_steps`` transitions — the data is used once and thrown away (on-policy).
 
+The agent (:func:`make_agent`) is an :class:`ActorCritic`: the categorical policy of
+:mod:`rlnotes.policies` as the actor, and a critic $V_\phi$ beside it or on its body.
+
 The parallel copies decorrelate the batch: its transitions come from ``n_envs`` independent
 episodes, which is A3C's stabiliser without the asynchrony (and what DQN gets from its replay
 buffer). Implementation details not in the paper, each documented at its ``Config`` field:
@@ -46,34 +49,17 @@ import time
 from dataclasses import dataclass
 
 import gymnasium as gym
-import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from ..policies import mlp
-from ..progress import TextBar
-from ..progress import progress as progress_bar
+from ..policies import CategoricalPolicy, mlp
 from ..returns import gae, n_step_returns
 from ..rollout import collect_rollout, make_vec_env
 from ..runtime import seed_everything
-from . import (
-    TrainResult,
-    check_fields,
-    flag,
-    in_range,
-    layer_sizes,
-    learning_rate,
-    non_negative,
-    one_of,
-    or_none,
-    positive,
-    positive_int,
-    resolve_config,
-)
+from . import check_spaces, fields, gradient_step, record_episodes, resolve_config, train_result, training_bar
 
-__all__ = ["Config", "ActorCritic", "a2c_loss", "advantages_and_targets", "make_actor_critic",
-           "train"]
+__all__ = ["Config", "ActorCritic", "make_agent", "a2c_loss", "advantages_and_targets", "train"]
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -91,98 +77,93 @@ class Config:
     """
 
     # the loss and its targets
-    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
-    lam: float = in_range(0.95, "[0, 1]")               #: GAE's λ (1 gives n-step returns, 0 TD)
-    vf_coef: float = non_negative(0.5)                  #: c_v, weight of L_v (0 for no critic)
-    ent_coef: float = non_negative(0.0)                 #: c_reg, weight of L_reg = -H(π)
-    normalize_advantages: bool = flag(False)            #: Â to mean 0, std 1 over the batch
+    gamma: float = fields.in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    lam: float = fields.in_range(0.95, "[0, 1]")               #: GAE's λ (1 gives n-step returns, 0 TD)
+    vf_coef: float = fields.non_negative(0.5)                  #: c_v, weight of L_v (0 for no critic)
+    ent_coef: float = fields.non_negative(0.0)                 #: c_reg, weight of L_reg = -H(π)
+    normalize_advantages: bool = fields.flag(False)            #: Â to mean 0, std 1 over the batch
     # rollout and optimisation
-    n_envs: int = positive_int(8)                       #: N, env copies stepped together
-    n_steps: int = positive_int(32)                     #: n, steps per copy between updates
-    total_steps: int = positive_int(500_000)            #: env steps to train for (whole batches)
-    optimizer: str = one_of("adam", OPTIMIZERS)         #: Adam, or RMSprop (the paper's)
-    lr: float = learning_rate(2e-3)                     #: step size α
-    anneal_lr: bool = flag(True)                        #: α decays linearly to 0 over training
-    rmsprop_eps: float = positive(1e-5)                 #: RMSprop's ε (optimizer="rmsprop" only)
-    max_grad_norm: float | None = or_none(positive(0.5), "no clipping")  #: clip ‖∇L‖ to this
+    n_envs: int = fields.positive_int(8)                       #: N, env copies stepped together
+    n_steps: int = fields.positive_int(32)                     #: n, steps per copy between updates
+    total_steps: int = fields.positive_int(500_000)            #: env steps to train for (whole batches)
+    optimizer: str = fields.one_of("adam", OPTIMIZERS)         #: Adam, or RMSprop (the paper's)
+    lr: float = fields.learning_rate(2e-3)                     #: step size α
+    anneal_lr: bool = fields.flag(True)                        #: α decays linearly to 0 over training
+    rmsprop_eps: float = fields.positive(1e-5)                 #: RMSprop's ε (optimizer="rmsprop" only)
+    max_grad_norm: float | None = fields.or_none(fields.positive(0.5), "no clipping")  #: clip ‖∇L‖ to this
     # networks (tanh)
-    shared: bool = flag(False)                          #: one body with two heads for π_θ and V_φ
-    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths (of each network)
+    shared: bool = fields.flag(False)                          #: one body with two heads for π_θ and V_φ
+    hidden_sizes: tuple = fields.layer_sizes((64, 64))         #: hidden widths (of each network)
 
     def __post_init__(self):
-        check_fields(self)
+        fields.check_fields(self)
 
 
 # --------------------------------------------------------------------------------------------
 # The actor and the critic
 # --------------------------------------------------------------------------------------------
 class ActorCritic(nn.Module):
-    r"""A categorical policy $\pi_\theta(a|s) = \operatorname{softmax}(\ell_\theta(s))_a$ and a value $V_\phi(s)$.
+    r"""The actor, a categorical policy $\pi_\theta$ (:class:`rlnotes.policies.CategoricalPolicy`), and the critic $V_\phi$.
 
-    ``shared=False``: two MLPs, ``actor`` (obs_dim -> hidden -> n_actions logits) and ``critic``
-    (obs_dim -> hidden -> 1). ``shared=True``: one ``body`` (obs_dim -> hidden, tanh) and two
-    linear heads on its features. Methods take observations (B, obs_dim) (or (obs_dim,)):
+    ``shared=False``: two MLPs, ``policy.logits_net`` (obs_dim -> hidden -> n_actions logits) and
+    ``critic`` (obs_dim -> hidden -> 1). ``shared=True``: one body with two heads — the critic is a
+    linear head ``v_head`` on the policy network's last hidden layer (``policy.logits_net[:-1]``,
+    tanh), next to the policy's own output layer. Methods take observations (B, obs_dim) (or (obs_dim,)):
 
-    * ``logits(obs)`` -> $\ell_\theta(s)$, shape (B, n_actions);
-    * ``distribution(obs)`` -> ``torch.distributions.Categorical`` with batch shape (B,);
+    * ``distribution(obs)`` -> $\pi_\theta(\cdot|s)$, a ``torch.distributions.Categorical`` with batch shape (B,);
     * ``value(obs)`` -> $V_\phi(s)$, shape (B,);
     * ``forward(obs)`` -> (distribution, value) with one pass through a shared body;
-    * ``act(obs, deterministic=False)`` -> numpy int64 actions (B,) (or a scalar), sampled or
-      $\arg\max$; no graph.
+    * ``act(obs, deterministic=False)`` -> the policy's numpy int64 actions (B,) (or a scalar),
+      sampled or $\arg\max$; no graph.
     """
 
     def __init__(self, obs_dim, n_actions, hidden_sizes=(64, 64), shared=False):
         super().__init__()
-        self.obs_dim, self.n_actions, self.shared = int(obs_dim), int(n_actions), bool(shared)
+        self.shared = bool(shared)
+        self.policy = CategoricalPolicy(obs_dim, n_actions, hidden_sizes)          # π_θ
         if self.shared:
-            self.body = mlp([self.obs_dim, *hidden_sizes], output_activation=nn.Tanh)
-            self.pi_head = nn.Linear(hidden_sizes[-1], self.n_actions)
-            self.v_head = nn.Linear(hidden_sizes[-1], 1)
+            self.v_head = nn.Linear(hidden_sizes[-1], 1)                          # V_φ on π's features
         else:
-            self.actor = mlp([self.obs_dim, *hidden_sizes, self.n_actions])
-            self.critic = mlp([self.obs_dim, *hidden_sizes, 1])
+            self.critic = mlp([self.obs_dim, *hidden_sizes, 1])                   # V_φ
+
+    @property
+    def obs_dim(self):
+        return self.policy.obs_dim
+
+    @property
+    def n_actions(self):
+        return self.policy.n_actions
 
     def forward(self, obs):
         obs = torch.as_tensor(obs, dtype=torch.float32)
-        if self.shared:
-            h = self.body(obs)
-            logits, v = self.pi_head(h), self.v_head(h)
-        else:
-            logits, v = self.actor(obs), self.critic(obs)
-        return Categorical(logits=logits, validate_args=False), v.squeeze(-1)
-
-    def logits(self, obs):
-        r"""$\ell_\theta(s)$, shape (B, n_actions): $\pi_\theta(\cdot|s) = \operatorname{softmax}(\ell_\theta(s))$."""
-        obs = torch.as_tensor(obs, dtype=torch.float32)
-        return self.pi_head(self.body(obs)) if self.shared else self.actor(obs)
+        if not self.shared:
+            return self.policy.distribution(obs), self.critic(obs).squeeze(-1)
+        h = self.policy.logits_net[:-1](obs)                      # the shared body's features
+        logits = self.policy.logits_net[-1](h)                    # the policy's head
+        return Categorical(logits=logits, validate_args=False), self.v_head(h).squeeze(-1)
 
     def distribution(self, obs):
-        return Categorical(logits=self.logits(obs), validate_args=False)
+        return self.policy.distribution(obs)
 
     def value(self, obs):
         obs = torch.as_tensor(obs, dtype=torch.float32)
-        v = self.v_head(self.body(obs)) if self.shared else self.critic(obs)
+        v = self.v_head(self.policy.logits_net[:-1](obs)) if self.shared else self.critic(obs)
         return v.squeeze(-1)
 
-    @torch.no_grad()
     def act(self, obs, deterministic=False):
-        dist = self.distribution(obs)
-        a = dist.probs.argmax(-1) if deterministic else dist.sample()
-        return a.numpy() if a.dim() else np.int64(a.item())
+        return self.policy.act(obs, deterministic)
 
 
-def make_actor_critic(env_or_spaces, hidden_sizes=(64, 64), shared=False, who="a2c"):
-    """An :class:`ActorCritic` for a gymnasium env (or vector env); Discrete actions only."""
-    obs_space = getattr(env_or_spaces, "single_observation_space", None) or env_or_spaces.observation_space
-    act_space = getattr(env_or_spaces, "single_action_space", None) or env_or_spaces.action_space
-    if not isinstance(act_space, gym.spaces.Discrete):
-        raise ValueError(f"{who} supports Discrete action spaces only (a categorical policy); got "
-                         f"{act_space}. For continuous actions use rlnotes.algos.ppo (Gaussian "
-                         f"policy) or rlnotes.algos.ddpg.")
-    if not (isinstance(obs_space, gym.spaces.Box) and len(obs_space.shape) == 1):
-        raise ValueError(f"{who} needs a 1-D Box observation space (obs_dim,); got {obs_space}. "
-                         "Wrap the env in gymnasium.wrappers.FlattenObservation.")
-    return ActorCritic(obs_space.shape[0], act_space.n, hidden_sizes, shared)
+def make_agent(env, config, seed=0):
+    r"""The untrained :class:`ActorCritic` for the spaces of ``env`` (a vector env) and ``config``
+    (``hidden_sizes``, ``shared``; an A2C or A3C Config). Discrete actions only. The initial
+    weights come from torch's global generator (``train`` seeds it); ``seed`` is not used."""
+    algo = type(config).__module__.split(".")[-1]                 # "a2c" or "a3c"
+    obs_space, act_space = check_spaces(
+        env, algo, gym.spaces.Discrete,
+        "For continuous actions use rlnotes.algos.ppo (Gaussian policy) or rlnotes.algos.ddpg.",
+        "Wrap the env in gymnasium.wrappers.FlattenObservation.")
+    return ActorCritic(obs_space.shape[0], act_space.n, config.hidden_sizes, config.shared)
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,14 +216,6 @@ def advantages_and_targets(rollout, values, next_values, gamma, lam):
     return adv, returns
 
 
-def _check_finite(value, what, config):
-    if not torch.isfinite(value).all():
-        raise FloatingPointError(
-            f"the {what} became not finite. Likely causes: a learning rate too high "
-            f"(lr={config.lr}; try 3x smaller), NaN or inf from the environment, or no gradient "
-            f"clipping (set max_grad_norm).")
-
-
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
@@ -267,11 +240,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     # set-up: seeds, N copies of the env, π_θ and V_φ, one optimiser
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
-    try:
-        agent = make_actor_critic(env, config.hidden_sizes, config.shared)
-    except ValueError:
-        env.close()
-        raise
+    agent = make_agent(env, config, seed)
     if config.optimizer == "adam":
         optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5)
     else:
@@ -281,19 +250,13 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     batch_size = N * T
     n_iters = math.ceil(config.total_steps / batch_size)
 
-    history, recent, rollout = [], [], None
-    steps = 0
-    losses = (float("nan"),) * 4
-    bar = (progress_bar(total=n_iters * batch_size, desc=f"A2C {env_id}", unit="steps")
-           if progress else TextBar(total=n_iters * batch_size, disable=True))
+    history, rollout, losses = [], None, (float("nan"),) * 4
+    bar = training_bar(progress, n_iters * batch_size, f"A2C {env_id}")
     try:
         for k in range(n_iters):
             # 1. collect n_steps steps of each of the N copies, a_t ~ π_θ(·|s_t) batched
             rollout = collect_rollout(env, agent.act, T, previous=rollout, seed=seed)
-            now = time.perf_counter() - start_time
-            history += [(step, ret, now) for step, ret in rollout.finished(steps)]
-            recent = (recent + rollout.episode_returns.tolist())[-20:]
-            steps += batch_size
+            record_episodes(history, rollout.finished(k * batch_size), time.perf_counter() - start_time, bar)
 
             # 2. targets: π_θ(·|s_t), V_φ(s_t) with graph and V_φ(s_{t+1}) without, one call
             #    each; n-step returns (λ = 1) or GAE(λ), bootstrapped through truncations only
@@ -312,24 +275,12 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
             loss, pi_loss, v_loss, entropy = a2c_loss(
                 dist, torch.from_numpy(rollout.flat("actions")), adv, values, returns,
                 config.vf_coef, config.ent_coef)
-            _check_finite(loss, "A2C loss", config)
-            optimizer.zero_grad()
-            loss.backward()
-            if config.max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
-            optimizer.step()
+            gradient_step(optimizer, loss, config.max_grad_norm)
             losses = (loss.item(), pi_loss.item(), v_loss.item(), entropy.item())
-
-            if recent:
-                bar.set_postfix(ret=float(np.mean(recent)))
             bar.update(batch_size)
     finally:
         bar.close()
         env.close()
-    wall = time.perf_counter() - start_time
-    stats = {"updates": n_iters, "env_steps": steps,
-             "steps_per_second": steps / wall if wall > 0 else float("nan"),
-             "last_loss": losses[0], "last_pi_loss": losses[1], "last_v_loss": losses[2],
-             "last_entropy": losses[3]}
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
-                       env_id=env_id, seed=seed)
+    stats = {"updates": n_iters, "env_steps": n_iters * batch_size, "last_loss": losses[0],
+             "last_pi_loss": losses[1], "last_v_loss": losses[2], "last_entropy": losses[3]}
+    return train_result(agent, history, config, stats, start_time, env_id, seed)

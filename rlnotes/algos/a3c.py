@@ -32,6 +32,11 @@ Processes: workers ignore SIGINT (Ctrl-C, or the notebook's interrupt button, re
 the main process); whatever happens in the main process — the end of training, an error in a
 worker, a KeyboardInterrupt — :func:`train` stops and joins every worker in a ``finally``
 block (terminating any that does not stop within a few seconds), so no process is left behind.
+
+Scripts: ``spawn`` starts each worker by running the main script again (as ``__mp_main__``), so a
+script calls :func:`train` under ``if __name__ == "__main__":``. Without that guard every worker
+dies while it starts, before it reports anything; :func:`train` then raises a RuntimeError that
+names the script and the guard.
 """
 from __future__ import annotations
 
@@ -46,31 +51,16 @@ import traceback
 from dataclasses import dataclass
 
 import gymnasium as gym
-import numpy as np
 import torch
 import torch.multiprocessing as mp
 from torch import nn
 
-from ..progress import TextBar
-from ..progress import progress as progress_bar
 from ..rollout import collect_rollout, make_vec_env
 from ..runtime import seed_everything
-from . import (
-    TrainResult,
-    check_fields,
-    flag,
-    in_range,
-    layer_sizes,
-    learning_rate,
-    non_negative,
-    or_none,
-    positive,
-    positive_int,
-    resolve_config,
-)
-from .a2c import ActorCritic, a2c_loss, advantages_and_targets, make_actor_critic
+from . import a2c, fields, record_episodes, resolve_config, train_result, training_bar
+from .a2c import a2c_loss, advantages_and_targets
 
-__all__ = ["Config", "SharedRMSprop", "worker", "train"]
+__all__ = ["Config", "SharedRMSprop", "make_agent", "worker", "train"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,29 +75,35 @@ class Config:
     """
 
     # workers and budget
-    n_workers: int = positive_int(2)                    #: worker processes (at most the CPU cores)
-    envs_per_worker: int = positive_int(4)              #: env copies per worker (1 in the paper)
-    n_steps: int = positive_int(32)                     #: n, steps per copy between two updates
-    total_steps: int = positive_int(1_000_000)          #: env steps of all workers together
+    n_workers: int = fields.positive_int(2)                    #: worker processes (at most the CPU cores)
+    envs_per_worker: int = fields.positive_int(4)              #: env copies per worker (1 in the paper)
+    n_steps: int = fields.positive_int(32)                     #: n, steps per copy between two updates
+    total_steps: int = fields.positive_int(1_000_000)          #: env steps of all workers together
     # the loss and its targets (as in A2C)
-    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
-    lam: float = in_range(0.95, "[0, 1]")               #: GAE's λ (1 is the paper's n-step return)
-    vf_coef: float = non_negative(0.5)                  #: c_v, weight of L_v
-    ent_coef: float = non_negative(0.0)                 #: c_reg, weight of L_reg = -H(π)
-    normalize_advantages: bool = flag(False)            #: Â to mean 0, std 1 within each segment
+    gamma: float = fields.in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    lam: float = fields.in_range(0.95, "[0, 1]")               #: GAE's λ (1 is the paper's n-step return)
+    vf_coef: float = fields.non_negative(0.5)                  #: c_v, weight of L_v
+    ent_coef: float = fields.non_negative(0.0)                 #: c_reg, weight of L_reg = -H(π)
+    normalize_advantages: bool = fields.flag(False)            #: Â to mean 0, std 1 within each segment
     # the shared RMSprop
-    lr: float = learning_rate(1e-3)                     #: step size η
-    anneal_lr: bool = flag(True)                        #: η decays linearly to 0 (global steps)
-    rmsprop_alpha: float = in_range(0.99, "(0, 1)")     #: RMSprop's decay α
-    rmsprop_eps: float = positive(1e-5)                 #: RMSprop's ε
-    max_grad_norm: float | None = or_none(positive(0.5), "no clipping")  #: clip each local ‖∇L‖
+    lr: float = fields.learning_rate(1e-3)                     #: step size η
+    anneal_lr: bool = fields.flag(True)                        #: η decays linearly to 0 (global steps)
+    rmsprop_alpha: float = fields.in_range(0.99, "(0, 1)")     #: RMSprop's decay α
+    rmsprop_eps: float = fields.positive(1e-5)                 #: RMSprop's ε
+    max_grad_norm: float | None = fields.or_none(fields.positive(0.5), "no clipping")  #: clip each local ‖∇L‖
     # networks and processes
-    shared: bool = flag(False)                          #: one body with two heads, as in A2C
-    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths (of each network)
-    worker_timeout: float = positive(10.0, "seconds")   #: seconds a worker gets to stop by itself
+    shared: bool = fields.flag(False)                          #: one body with two heads, as in A2C
+    hidden_sizes: tuple = fields.layer_sizes((64, 64))         #: hidden widths (of each network)
+    worker_timeout: float = fields.positive(10.0, "seconds")   #: seconds a worker gets to stop by itself
 
     def __post_init__(self):
-        check_fields(self)
+        fields.check_fields(self)
+
+
+def make_agent(env, config, seed=0):
+    r"""The untrained global network for the spaces of ``env`` and ``config``: A2C's
+    :class:`rlnotes.algos.a2c.ActorCritic` (:func:`rlnotes.algos.a2c.make_agent`)."""
+    return a2c.make_agent(env, config, seed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,7 +162,8 @@ def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, s
     rank: worker index $k$ (its $K$ env copies are seeded ``seed + K k + i``, torch with ``seed + 1000 (k + 1)``).
     global_net, optimizer: the shared :class:`rlnotes.algos.a2c.ActorCritic` and :class:`SharedRMSprop`.
     counter: ``mp.Value`` — environment steps taken by all workers. events: ``mp.Queue`` for
-    ``("episode", env_step, return, wall)``, ``("done", rank)`` and ``("error", rank, text)``.
+    ``("started", rank)``, ``("episode", env_step, return, wall)``, ``("done", rank)`` and
+    ``("error", rank, text)``.
     stop: ``mp.Event`` set by the main process to stop early. start_wall: ``time.time()`` at start.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the main process's business
@@ -177,31 +174,26 @@ def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, s
     if os.getppid() != parent:                         # it died while this worker started
         return
     torch.set_num_threads(1)
+    events.put(("started", rank))                      # past start-up: this worker runs A3C code
     env = None
     try:
         seed_everything(seed + 1000 * (rank + 1))
         K, T = config.envs_per_worker, config.n_steps
         env = make_vec_env(env_id, n_envs=K, seed=seed + K * rank)   # copies seed + K·rank + i
-        local_net = ActorCritic(global_net.obs_dim, global_net.n_actions, config.hidden_sizes,
-                                config.shared)
-
-        def act(obs):                                            # a_t ~ π(·|s_t), sampled
-            probs = torch.softmax(local_net.logits(obs), -1)
-            return torch.multinomial(probs, 1).squeeze(-1).numpy()
-
+        local_net = make_agent(env, config)                      # θ_local (weights copied below)
         rollout = None
         # stop when asked, or when the main process is gone (killed: nobody would ever ask)
         while not stop.is_set() and os.getppid() == parent:
-            local_net.load_state_dict(global_net.state_dict())   # 1. θ_local ← θ_global
-            # 2. play n_steps steps in each of the worker's K copies; count them globally
-            rollout = collect_rollout(env, act, T, previous=rollout, seed=seed + K * rank)
+            local_net.load_state_dict(global_net.state_dict())   # 1. θ_local ← θ_global (dθ, dφ reset in 3.)
+            # 2. play t_max = n_steps steps in each of the worker's K copies; add them to the counter
+            rollout = collect_rollout(env, local_net.act, T, previous=rollout, seed=seed + K * rank)
             with counter.get_lock():                             # the global step counter
                 counter.value += T * K
                 step_now = counter.value
             wall = time.time() - start_wall
             for env_step, ret in rollout.finished(step_now - T * K):
                 events.put(("episode", env_step, ret, wall))
-            # 3. local gradient of L on the segment (T·K transitions)
+            # 3. dθ, dφ: the gradient of L accumulated over the segment (T·K transitions)
             dist, values = local_net(torch.from_numpy(rollout.flat("obs")))
             with torch.no_grad():
                 next_values = local_net.value(torch.from_numpy(rollout.flat("next_obs")))
@@ -214,11 +206,11 @@ def worker(rank, env_id, config, seed, global_net, optimizer, counter, events, s
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"the A3C loss became {loss.item()} (not finite); try a "
                                          f"smaller lr (now {config.lr}) or set max_grad_norm")
-            local_net.zero_grad()
-            loss.backward()                                         # g_local = ∂L/∂θ_local
+            local_net.zero_grad()                                   # dθ, dφ ← 0
+            loss.backward()                                         # dθ, dφ = ∂L/∂(θ_local, φ_local)
             if config.max_grad_norm is not None:
                 nn.utils.clip_grad_norm_(local_net.parameters(), config.max_grad_norm)
-            # 4. apply g_local to θ_global with the shared RMSprop, η annealed with the counter
+            # 4. asynchronous update of the global θ, φ with dθ, dφ: shared RMSprop, η annealed with T
             frac = min(step_now / config.total_steps, 1.0)
             lr = config.lr * (1.0 - frac) if config.anneal_lr else config.lr
             optimizer.step([p.grad for p in local_net.parameters()], lr)
@@ -250,6 +242,22 @@ def _stop_workers(procs, stop, timeout):
             p.join()
 
 
+def _death_message(proc, started):
+    """Why a worker that exited with an error code and reported nothing died, and what to do."""
+    if started:
+        return (f"A3C worker {proc.name} died with exit code {proc.exitcode} without reporting an error "
+                f"(killed, or out of memory?); anything it printed is on stderr")
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    script = f"the script {os.path.basename(script)}" if script else "the main module"
+    return (f"A3C worker {proc.name} died while starting, before it ran any A3C code (exit code "
+            f"{proc.exitcode}; its own error is printed on stderr). The usual cause: {script} calls "
+            f"a3c.train(...) at its top level. A3C starts its workers with the 'spawn' method, which runs the "
+            f"main script again in every worker, so each worker would start training (and workers) again. "
+            f'Put the training code of the script under  if __name__ == "__main__":  (see the '
+            f"multiprocessing documentation, 'Safe importing of main module').")
+
+
 def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     r"""Train an actor-critic on ``env_id`` with A3C; return a :class:`rlnotes.algos.TrainResult`.
 
@@ -273,7 +281,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     seed_everything(seed)
     probe = gym.make(env_id)                       # spaces only (the workers make their own)
     try:
-        global_net = make_actor_critic(probe, config.hidden_sizes, config.shared, who="a3c")
+        global_net = make_agent(probe, config, seed)
     finally:
         probe.close()
     global_net.share_memory()                      # θ_global in shared memory
@@ -283,9 +291,8 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     ctx = mp.get_context("spawn")
     counter = ctx.Value("q", 0)                    # global step counter (process-safe via its lock)
     events, stop = ctx.Queue(), ctx.Event()
-    history, recent, procs, done = [], [], [], set()
-    bar = (progress_bar(total=config.total_steps, desc=f"A3C {env_id}", unit="steps")
-           if progress else TextBar(total=config.total_steps, disable=True))
+    history, procs, started, done = [], [], set(), set()
+    bar = training_bar(progress, config.total_steps, f"A3C {env_id}")
     shown = 0
     try:
         # Ctrl-C belongs to the main process. While the workers start, SIGINT is *blocked* here:
@@ -314,15 +321,14 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
             try:
                 msg = events.get(timeout=0.2)
             except queue_mod.Empty:
-                dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
+                dead = [rank for rank, p in enumerate(procs) if not p.is_alive() and p.exitcode not in (0, None)]
                 if dead:
-                    raise RuntimeError(f"A3C worker {dead[0].name} died with exit code "
-                                       f"{dead[0].exitcode} without reporting an error")
+                    raise RuntimeError(_death_message(procs[dead[0]], dead[0] in started)) from None
                 continue
             if msg[0] == "episode":
-                history.append((int(msg[1]), float(msg[2]), float(msg[3])))
-                recent = (recent + [float(msg[2])])[-20:]
-                bar.set_postfix(ret=float(np.mean(recent)))
+                record_episodes(history, [msg[1:3]], msg[3], bar)
+            elif msg[0] == "started":
+                started.add(msg[1])
             elif msg[0] == "done":
                 done.add(msg[1])
             else:
@@ -340,11 +346,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
         events.close()
         events.join_thread()
     history.sort(key=lambda h: (h[0], h[2]))
-    agent = ActorCritic(global_net.obs_dim, global_net.n_actions, config.hidden_sizes, config.shared)
+    agent = a2c.ActorCritic(global_net.obs_dim, global_net.n_actions, config.hidden_sizes, config.shared)
     agent.load_state_dict(global_net.state_dict())  # a private copy, out of shared memory
-    wall = time.perf_counter() - start_time
-    steps = int(counter.value)
-    stats = {"env_steps": steps, "n_workers": config.n_workers,
-             "steps_per_second": steps / wall if wall > 0 else float("nan")}
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
-                       env_id=env_id, seed=seed)
+    stats = {"env_steps": int(counter.value), "n_workers": config.n_workers}
+    return train_result(agent, history, config, stats, start_time, env_id, seed)

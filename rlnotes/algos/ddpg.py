@@ -18,9 +18,13 @@ $$
   $\nabla_\theta J \approx \frac1B \sum \nabla_a Q_\phi(s, a)\big|_{a=\mu_\theta(s)}\,
   \nabla_\theta \mu_\theta(s)$.
 
-$\phi', \theta'$ are **target networks**, Polyak averages $\phi' \leftarrow \tau\phi + (1-\tau)\phi'$
-after every gradient step; transitions come from a :class:`rlnotes.buffers.ReplayBuffer`;
-exploration is added to the deterministic actor by a **behaviour policy**
+Each update follows the papers' order: a critic step on $L(\phi)$ (its own Adam), then an
+actor step up $J(\theta)$ against the critic *just updated* (its own Adam; $\phi$ is frozen
+meanwhile, so the actor's gradient does not reach it), then the soft updates of the **target
+networks** $\phi', \theta'$, Polyak averages $\phi' \leftarrow \tau\phi + (1-\tau)\phi'$
+(with ``policy_delay`` $> 1$, the actor step and the soft updates come after every
+``policy_delay``-th critic step only). Transitions come from a
+:class:`rlnotes.buffers.ReplayBuffer`; exploration is added to the deterministic actor by a **behaviour policy**
 $\beta(s) = \text{clip}(\mu_\theta(s) + \varepsilon)$ with Gaussian or Ornstein–Uhlenbeck noise
 $\varepsilon$ {cite}`uhlenbeck1930`.
 
@@ -44,6 +48,7 @@ Usage::
     result = ddpg.train("Pendulum-v1", seed=0)            # the defaults solve Pendulum-v1
     result.agent.act(obs, deterministic=True)              # μ_θ(s), in the env's action box
     result.agent.actor, result.agent.critic                # the networks μ_θ and Q_φ
+    agent = ddpg.make_agent(env, ddpg.Config(), seed=0)   # an untrained agent for a vector env
 """
 from __future__ import annotations
 
@@ -79,8 +84,8 @@ from . import (
     resolve_config,
 )
 
-__all__ = ["Config", "Actor", "Critic", "DDPGAgent", "GaussianNoise", "OUNoise", "train",
-           "critic_loss", "actor_loss", "scale_action"]
+__all__ = ["Config", "Actor", "Critic", "DDPGAgent", "GaussianNoise", "OUNoise", "make_agent", "critic_loss",
+           "actor_loss", "update", "train", "scale_action"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,9 +135,7 @@ class Config:
 class Actor(nn.Module):
     r"""The deterministic policy $\mu_\theta(s) = \tanh(\text{MLP}(s)) \in [-1, 1]^d$ (normalised units).
 
-    obs (B, obs_dim) → actions (B, act_dim). ``act_numpy(obs)`` computes the same for one
-    observation (obs_dim,) in numpy, reading the weights in place (no copy, no autograd graph);
-    the training loop acts with it once per environment step.
+    obs (B, obs_dim) → actions (B, act_dim).
     """
 
     def __init__(self, obs_dim, act_dim, hidden_sizes=(64, 64)):
@@ -142,22 +145,11 @@ class Actor(nn.Module):
     def forward(self, obs):
         return torch.tanh(self.net(obs))
 
-    def act_numpy(self, obs):
-        x = np.asarray(obs, dtype=np.float32)
-        linears = [m for m in self.net if isinstance(m, nn.Linear)]
-        for k, layer in enumerate(linears):          # weights as numpy views of the parameters
-            x = layer.weight.detach().numpy() @ x + layer.bias.detach().numpy()
-            if k < len(linears) - 1:
-                x = np.maximum(x, 0.0)               # ReLU
-        return np.tanh(x)
-
 
 class Critic(nn.Module):
     r"""$Q_\phi(s, a)$: ``n_critics`` independent MLPs on $(s, a)$ concatenated (two for TD3).
 
-    forward(obs (B, obs_dim), act (B, act_dim)) → (n_critics, B). ``q1_frozen(obs, act)`` is the
-    first critic with its parameters detached (B,): the actor's loss differentiates through it to
-    $a$ and on to $\theta$, but leaves $\phi$ alone.
+    forward(obs (B, obs_dim), act (B, act_dim)) → (n_critics, B).
     """
 
     def __init__(self, obs_dim, act_dim, hidden_sizes=(64, 64), n_critics=1):
@@ -168,13 +160,6 @@ class Critic(nn.Module):
     def forward(self, obs, act):
         x = torch.cat([obs, act], dim=-1)
         return torch.stack([net(x).squeeze(-1) for net in self.nets])
-
-    def q1_frozen(self, obs, act):
-        x = torch.cat([obs, act], dim=-1)
-        for m in self.nets[0]:
-            x = (nn.functional.linear(x, m.weight.detach(), m.bias.detach())
-                 if isinstance(m, nn.Linear) else m(x))
-        return x.squeeze(-1)
 
 
 def scale_action(a, low, high):
@@ -238,27 +223,25 @@ class OUNoise:
 class DDPGAgent:
     r"""Acts with the actor $\mu_\theta$, in the environment's action box.
 
-    actor: an :class:`Actor`; low, high: the action box (d,); noise: a :class:`GaussianNoise` or
-    :class:`OUNoise` (normalised units) used by ``act(obs)`` (None: no noise).
-    ``act(obs, deterministic=False)``: obs (obs_dim,) → action (d,); (N, obs_dim) → (N, d),
-    float32, always inside [low, high]. ``deterministic=True``: $\mu_\theta(s)$ scaled;
+    actor: an :class:`Actor`; critic: a :class:`Critic`; low, high: the action box (d,); noise: a
+    :class:`GaussianNoise` or :class:`OUNoise` (normalised units) used by ``act(obs)`` (None: no
+    noise). ``act(obs, deterministic=False)``: obs (obs_dim,) → action (d,); (N, obs_dim) →
+    (N, d), float32, always inside [low, high]. ``deterministic=True``: $\mu_\theta(s)$ scaled;
     otherwise the behaviour policy $\text{clip}(\mu_\theta(s) + \varepsilon)$ scaled.
+    ``obs_dim``, ``act_dim``: the spaces it was built for (see :class:`rlnotes.rollout.Agent`).
     """
 
     def __init__(self, actor, critic, low, high, noise=None):
         self.actor, self.critic, self.noise = actor, critic, noise
         self.low, self.high = np.asarray(low, np.float32), np.asarray(high, np.float32)
+        self.obs_dim, self.act_dim = actor.net[0].in_features, len(self.low)
 
     def act_normalised(self, obs, deterministic=False):
         """The same as :meth:`act` in normalised units [-1, 1]."""
-        obs = np.asarray(obs, dtype=np.float32)
-        if obs.ndim == 1:
-            a = self.actor.act_numpy(obs)                               # μ_θ(s), in numpy
-        else:
-            with torch.no_grad():
-                a = self.actor(torch.from_numpy(obs)).numpy()
+        with torch.no_grad():
+            a = self.actor(torch.as_tensor(np.asarray(obs, np.float32))).numpy()   # μ_θ(s)
         if not deterministic and self.noise is not None:
-            a = a + (self.noise() if obs.ndim == 1 else np.stack([self.noise() for _ in obs]))
+            a = a + (self.noise() if a.ndim == 1 else np.stack([self.noise() for _ in a]))  # one ε per row
         return np.clip(a, -1.0, 1.0).astype(np.float32)                 # β(s) = clip(μ + ε)
 
     def act(self, obs, deterministic=False):
@@ -278,29 +261,6 @@ class DDPGAgent:
         return f"DDPGAgent(low={self.low}, high={self.high}, actor={self.actor})"
 
 
-# --------------------------------------------------------------------------------------------
-# Losses (the critic's targets are rlnotes.returns.ddpg_targets)
-# --------------------------------------------------------------------------------------------
-def critic_loss(critic, obs, actions, y):
-    r"""$L(\phi) = \sum_j \frac1B \sum_i (Q_{\phi_j}(s_i, a_i) - y_i)^2$ (one term per critic)."""
-    q = critic(obs, actions)                                                 # (n_critics, B)
-    return ((q - y) ** 2).mean(dim=1).sum()
-
-
-def actor_loss(actor, critic, obs):
-    r"""$-J(\theta) = -\frac1B \sum_i Q_{\phi_1}(s_i, \mu_\theta(s_i))$, with $\phi$ held fixed.
-
-    Its gradient is $-\frac1B \sum_i \nabla_a Q_{\phi_1}(s_i, a)|_{a = \mu_\theta(s_i)}
-    \nabla_\theta \mu_\theta(s_i)$, the deterministic policy gradient; no gradient reaches $\phi$.
-    """
-    return -critic.q1_frozen(obs, actor(obs)).mean()
-
-
-
-
-# --------------------------------------------------------------------------------------------
-# Training
-# --------------------------------------------------------------------------------------------
 def _check_env(env, env_id):
     space = env.single_action_space
     if isinstance(space, gym.spaces.Discrete):
@@ -320,10 +280,92 @@ def _check_env(env, env_id):
                          f"{env_id} has {obs_space}")
 
 
+def make_agent(env, config, seed=0):
+    r"""The untrained :class:`DDPGAgent` for the spaces of ``env`` (a vector env, e.g. from
+    :func:`rlnotes.rollout.make_vec_env`) and a :class:`Config`: $\mu_\theta$, $Q_\phi$ (two
+    critics if ``config.twin_critics``), and the exploration noise, seeded with ``seed + 1``.
+    The networks are initialised from torch's global generator (seed it first for a repeatable
+    agent). A saved agent is rebuilt with this function, then each network loads its saved
+    ``state_dict``.
+    """
+    spec = getattr(env, "spec", None)
+    _check_env(env, spec.id if spec is not None else "this env")
+    obs_dim = env.single_observation_space.shape[0]
+    act_dim = env.single_action_space.shape[0]
+    actor = Actor(obs_dim, act_dim, config.hidden_sizes)
+    critic = Critic(obs_dim, act_dim, config.hidden_sizes, n_critics=2 if config.twin_critics else 1)
+    rng = np.random.default_rng(seed + 1)                                    # exploration
+    if config.noise == "gaussian":
+        noise = GaussianNoise((act_dim,), config.noise_std, rng)
+    else:
+        noise = OUNoise((act_dim,), config.noise_std, rng, theta=config.ou_theta, dt=config.ou_dt)
+    return DDPGAgent(actor, critic, env.single_action_space.low, env.single_action_space.high, noise)
+
+
+# --------------------------------------------------------------------------------------------
+# Losses (the critic's targets are rlnotes.returns.ddpg_targets) and one update
+# --------------------------------------------------------------------------------------------
+def critic_loss(critic, obs, actions, y):
+    r"""$L(\phi) = \sum_j \frac1B \sum_i (Q_{\phi_j}(s_i, a_i) - y_i)^2$ (one term per critic)."""
+    q = critic(obs, actions)                                                 # (n_critics, B)
+    return ((q - y) ** 2).mean(dim=1).sum()
+
+
+def actor_loss(actor, critic, obs):
+    r"""$-J(\theta) = -\frac1B \sum_i Q_{\phi_1}(s_i, \mu_\theta(s_i))$ (first critic).
+
+    Its gradient with respect to $\theta$ is $-\frac1B \sum_i \nabla_a Q_{\phi_1}(s_i,
+    a)|_{a = \mu_\theta(s_i)} \nabla_\theta \mu_\theta(s_i)$, the deterministic policy gradient.
+    $\phi$ is held fixed by the caller: :func:`update` freezes the critic
+    (``requires_grad_(False)``) while it differentiates this loss.
+    """
+    return -critic(obs, actor(obs))[0].mean()
+
+
+def update(agent, targets, optimizers, batch, config, update_actor=True, generator=None):
+    r"""One update on a minibatch, in the order of {cite}`lillicrap2016ddpg` and {cite}`fujimoto2018td3`.
+
+    1. the targets $y$ (:func:`rlnotes.returns.ddpg_targets`) and a critic step on $L(\phi)$;
+    2. if ``update_actor``: an actor step up $J(\theta)$ against the critic just updated, with
+       $\phi$ frozen, then the soft updates $\phi' \leftarrow \tau\phi + (1-\tau)\phi'$ and
+       $\theta' \leftarrow \tau\theta + (1-\tau)\theta'$.
+
+    targets: ``(actor_targ, critic_targ)``; optimizers: ``(critic_optimizer, actor_optimizer)``;
+    batch: tensors ``(obs, actions, rewards, next_obs, terminated)``, actions in normalised units.
+    Returns ``(loss_q, loss_pi)``, detached scalars (``loss_pi`` None without an actor step).
+    """
+    actor_targ, critic_targ = targets
+    critic_optimizer, actor_optimizer = optimizers
+    obs, actions, rewards, next_obs, terminated = batch
+    # critic: y = r + γ(1 − terminated) Q_φ'(s', μ_θ'(s')); a gradient step on L(φ)
+    y = ddpg_targets(actor_targ, critic_targ, rewards, next_obs, terminated, config.gamma,
+                     config.target_noise, config.target_noise_clip, generator)
+    loss_q = critic_loss(agent.critic, obs, actions, y)
+    critic_optimizer.zero_grad()
+    loss_q.backward()
+    critic_optimizer.step()
+    if not update_actor:
+        return loss_q.detach(), None
+    # actor: a gradient step on −J(θ) through the updated critic, whose φ gets no gradient
+    agent.critic.requires_grad_(False)
+    loss_pi = actor_loss(agent.actor, agent.critic, obs)
+    actor_optimizer.zero_grad()
+    loss_pi.backward()
+    actor_optimizer.step()
+    agent.critic.requires_grad_(True)
+    # targets: Polyak averages
+    polyak_update(critic_targ, agent.critic, config.tau)                     # φ' ← τφ + (1−τ)φ'
+    polyak_update(actor_targ, agent.actor, config.tau)                       # θ' ← τθ + (1−τ)θ'
+    return loss_q.detach(), loss_pi.detach()
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
 def _check_finite(loss, config):
     if not torch.isfinite(loss):
         raise FloatingPointError(
-            f"the DDPG loss became {float(loss.detach())} (not finite). Likely causes: learning "
+            f"the DDPG loss became {float(loss)} (not finite). Likely causes: learning "
             f"rates too high (actor_lr={config.actor_lr}, critic_lr={config.critic_lr}; try 10x "
             f"smaller) or NaN/inf in the environment's rewards or observations.")
 
@@ -346,35 +388,25 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     config = resolve_config(Config, config, total_steps)
     start_time = time.perf_counter()
 
-    # set-up: seeds, the env, μ_θ and Q_φ with their targets, one Adam for both, the buffer
+    # set-up: seeds, the env, μ_θ and Q_φ, their targets, one Adam for each (fused: the update
+    # of all of a network's parameters in one kernel, a documented torch option), the buffer
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=1, seed=seed)                          # same-step autoreset
     _check_env(env, env_id)
-    obs_dim = env.single_observation_space.shape[0]
-    act_dim = env.single_action_space.shape[0]
-    low, high = env.single_action_space.low, env.single_action_space.high
-    n_critics = 2 if config.twin_critics else 1
-    actor = Actor(obs_dim, act_dim, config.hidden_sizes)
-    critic = Critic(obs_dim, act_dim, config.hidden_sizes, n_critics)
-    actor_targ = copy.deepcopy(actor).requires_grad_(False)                  # θ' ← θ
-    critic_targ = copy.deepcopy(critic).requires_grad_(False)                # φ' ← φ
-    # one optimiser, two parameter groups: the critic's and the actor's losses are added and
-    # differentiated in one backward pass (the actor's loss cannot reach φ: q1_frozen)
-    optimizer = torch.optim.Adam([{"params": critic.parameters(), "lr": config.critic_lr},
-                                  {"params": actor.parameters(), "lr": config.actor_lr}])
+    agent = make_agent(env, config, seed)
+    actor_targ = copy.deepcopy(agent.actor).requires_grad_(False)            # θ' ← θ
+    critic_targ = copy.deepcopy(agent.critic).requires_grad_(False)          # φ' ← φ
+    optimizers = (torch.optim.Adam(agent.critic.parameters(), lr=config.critic_lr, fused=True),
+                  torch.optim.Adam(agent.actor.parameters(), lr=config.actor_lr, fused=True))
+    obs_dim, act_dim = agent.obs_dim, agent.act_dim
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), (act_dim,), act_dtype=np.float32, seed=seed)
-    rng = np.random.default_rng(seed + 1)                                    # exploration
-    if config.noise == "gaussian":
-        noise = GaussianNoise((act_dim,), config.noise_std, rng)
-    else:
-        noise = OUNoise((act_dim,), config.noise_std, rng, theta=config.ou_theta, dt=config.ou_dt)
-    agent = DDPGAgent(actor, critic, low, high, noise)
+    rng = np.random.default_rng(seed + 3)                                    # warm-up actions
     gen = torch.Generator().manual_seed(seed + 2)                            # target smoothing
 
     history, recent = [], []
     steps = grad_steps = actor_steps = 0
     ep_return = 0.0
-    last_critic = last_actor = float("nan")
+    loss_q = loss_pi = torch.tensor(float("nan"))
     obs, _ = env.reset(seed=seed)                                            # (1, obs_dim)
     name = "TD3" if config.twin_critics and config.policy_delay > 1 and config.target_noise > 0 else "DDPG"
     bar = (progress_bar(total=config.total_steps, desc=f"{name} {env_id}", unit="steps")
@@ -385,9 +417,9 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
             if steps < config.learning_starts:
                 a = rng.uniform(-1.0, 1.0, (1, act_dim)).astype(np.float32)
             else:
-                a = agent.act_normalised(obs[0])[None]                       # clip(μ_θ(s) + ε)
-            # step the env; store (s, a, r, s', terminated), s' the true last obs at an end
-            step = step_env(env, scale_action(a, low, high))
+                a = agent.act_normalised(obs)                                # clip(μ_θ(s) + ε)
+            # 2. step the env; store (s, a, r, s', terminated), s' the true last obs at an end
+            step = step_env(env, scale_action(a, agent.low, agent.high))
             buffer.add(obs, a, step.rewards, step.next_obs, step.terminated)
             obs = step.obs                                                   # reset obs at an end
             steps += 1
@@ -396,32 +428,20 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                 history.append((steps, ep_return, time.perf_counter() - start_time))
                 recent = (recent + [ep_return])[-10:]
                 ep_return = 0.0
-                noise.reset()
+                agent.noise.reset()
 
-            # 2. updates: critic on the Bellman target, actor up the critic, Polyak targets
+            # 3. updates: a critic step; every policy_delay-th, an actor step and the targets
             if steps >= config.learning_starts and steps % config.train_freq == 0:
                 for _ in range(config.gradient_steps):
-                    b_obs, b_act, b_rew, b_next, b_term = buffer.sample(config.batch_size).as_tensors()
-                    y = ddpg_targets(actor_targ, critic_targ, b_rew, b_next, b_term, config.gamma,
-                                     config.target_noise, config.target_noise_clip, gen)
-                    loss_q = critic_loss(critic, b_obs, b_act, y)                # L(φ)
                     grad_steps += 1
                     update_actor = grad_steps % config.policy_delay == 0
-                    loss = loss_q
+                    batch = buffer.sample(config.batch_size).as_tensors()
+                    loss_q, pi = update(agent, (actor_targ, critic_targ), optimizers, batch, config,
+                                        update_actor, gen)
                     if update_actor:
-                        loss_pi = actor_loss(actor, critic, b_obs)              # −J(θ), φ fixed
-                        loss = loss_q + loss_pi
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()                                          # ∇_φ L and ∇_θ(−J)
-                    optimizer.step()            # θ untouched on delayed steps: its grad is None
-                    if update_actor:
-                        actor_steps += 1
-                        polyak_update(critic_targ, critic, config.tau)       # φ' ← τφ + (1−τ)φ'
-                        polyak_update(actor_targ, actor, config.tau)         # θ' ← τθ + (1−τ)θ'
-                        last_actor = loss_pi.detach()
-                    last_critic = loss_q.detach()
+                        actor_steps, loss_pi = actor_steps + 1, pi
                 if steps % 1000 == 0:
-                    _check_finite(last_critic, config)
+                    _check_finite(loss_q, config)
 
             if steps % 1000 == 0:
                 bar.set_postfix(ret=float(np.mean(recent)) if recent else 0.0)
@@ -432,8 +452,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
         env.close()
     wall = time.perf_counter() - start_time
     stats = {"env_steps": steps, "gradient_steps": grad_steps, "actor_steps": actor_steps,
-             "final_critic_loss": float(last_critic) if torch.is_tensor(last_critic) else last_critic,
-             "final_actor_loss": float(last_actor) if torch.is_tensor(last_actor) else last_actor,
+             "final_critic_loss": float(loss_q), "final_actor_loss": float(loss_pi),
              "steps_per_second": steps / wall if wall > 0 else float("nan")}
     return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
                        env_id=env_id, seed=seed)

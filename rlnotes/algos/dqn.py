@@ -61,28 +61,13 @@ from torch import nn
 
 from ..buffers import ReplayBuffer
 from ..policies import mlp, polyak_update
-from ..progress import TextBar
-from ..progress import progress as progress_bar
 from ..returns import double_dqn_targets, dqn_targets
 from ..rollout import make_vec_env, step_env
 from ..runtime import seed_everything
 from ..tabular import linear_schedule
-from . import (
-    TrainResult,
-    check_fields,
-    check_learning_starts,
-    flag,
-    in_range,
-    layer_sizes,
-    learning_rate,
-    one_of,
-    or_none,
-    positive,
-    positive_int,
-    resolve_config,
-)
+from . import check_spaces, fields, gradient_step, record_episodes, resolve_config, train_result, training_bar
 
-__all__ = ["Config", "DQNAgent", "train", "dqn_loss"]
+__all__ = ["Config", "DQNAgent", "make_agent", "dqn_loss", "train"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,33 +83,33 @@ class Config:
     """
 
     # budget and environments
-    total_steps: int = positive_int(50_000)             #: env steps to train for (all copies)
-    n_envs: int = positive_int(1)                       #: env copies stepped together
+    total_steps: int = fields.positive_int(50_000)             #: env steps to train for (all copies)
+    n_envs: int = fields.positive_int(1)                       #: env copies stepped together
     # network and optimiser (Adam)
-    hidden_sizes: tuple = layer_sizes((128, 128))       #: hidden widths of Q_θ (ReLU)
-    lr: float = learning_rate(2e-3, "1e-4 to 3e-3")     #: step size α at the start
-    lr_final: float | None = or_none(learning_rate(1e-5), "constant α")  #: α at the end
-    max_grad_norm: float | None = or_none(positive(None), "no clipping")  #: clip ‖∇L‖ to this
-    loss: str = one_of("huber", ("huber", "mse"))       #: Huber (δ = 1, as Mnih et al.) or squared
+    hidden_sizes: tuple = fields.layer_sizes((128, 128))       #: hidden widths of Q_θ (ReLU)
+    lr: float = fields.learning_rate(2e-3, "1e-4 to 3e-3")     #: step size α at the start
+    lr_final: float | None = fields.or_none(fields.learning_rate(1e-5), "constant α")  #: α at the end
+    max_grad_norm: float | None = fields.or_none(fields.positive(None), "no clipping")  #: clip ‖∇L‖ to this
+    loss: str = fields.one_of("huber", ("huber", "mse"))       #: Huber (δ = 1, as Mnih et al.) or squared
     # targets
-    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
-    double_dqn: bool = flag(True)                       #: the Double DQN target
-    target_update_interval: int = positive_int(32)      #: C, gradient steps between refreshes of θ⁻
-    tau: float = in_range(1.0, "(0, 1]", hint="1: hard copy")  #: θ⁻ ← τθ + (1-τ)θ⁻ per refresh
+    gamma: float = fields.in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    double_dqn: bool = fields.flag(True)                       #: the Double DQN target
+    target_update_interval: int = fields.positive_int(32)      #: C, gradient steps between refreshes of θ⁻
+    tau: float = fields.in_range(1.0, "(0, 1]", hint="1: hard copy")  #: θ⁻ ← τθ + (1-τ)θ⁻ per refresh
     # replay and updates
-    buffer_size: int = positive_int(50_000)             #: replay capacity (transitions)
-    batch_size: int = positive_int(128)                 #: B, transitions per minibatch
-    learning_starts: int = positive_int(1_000, "at least batch_size")  #: ε-greedy steps, no updates
-    train_freq: int = positive_int(256)                 #: env steps between update phases
-    gradient_steps: int = positive_int(64)              #: Adam steps per update phase
+    buffer_size: int = fields.positive_int(50_000)             #: replay capacity (transitions)
+    batch_size: int = fields.positive_int(128)                 #: B, transitions per minibatch
+    learning_starts: int = fields.positive_int(1_000, "at least batch_size")  #: ε-greedy steps, no updates
+    train_freq: int = fields.positive_int(256)                 #: env steps between update phases
+    gradient_steps: int = fields.positive_int(64)              #: Adam steps per update phase
     # exploration: ε decays linearly over the first eps_fraction * total_steps, then stays
-    eps_start: float = in_range(1.0, "[0, 1]", "a probability")  #: ε at the start
-    eps_end: float = in_range(0.04, "[0, 1]", "a probability")   #: ε at the end (act() keeps it)
-    eps_fraction: float = in_range(0.16, "(0, 1]")      #: fraction of the budget ε decays over
+    eps_start: float = fields.in_range(1.0, "[0, 1]", "a probability")  #: ε at the start
+    eps_end: float = fields.in_range(0.04, "[0, 1]", "a probability")   #: ε at the end (act() keeps it)
+    eps_fraction: float = fields.in_range(0.16, "(0, 1]")      #: fraction of the budget ε decays over
 
     def __post_init__(self):
-        check_fields(self)
-        check_learning_starts(self)                     # learning_starts >= batch_size
+        fields.check_fields(self)
+        fields.check_learning_starts(self)                     # learning_starts >= batch_size
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,6 +161,22 @@ class DQNAgent:
         return f"DQNAgent(n_actions={self.n_actions}, epsilon={self.epsilon:.3g}, q_net={self.q_net})"
 
 
+def make_agent(env, config, seed=0):
+    r"""The untrained :class:`DQNAgent` for the spaces of ``env`` (a vector env) and ``config``:
+    $Q_\theta$ = ``mlp([obs_dim, *hidden_sizes, A])`` with ReLU (initial weights from torch's global
+    generator, which ``train`` seeds), ε = ``eps_start``, exploration drawn from a generator seeded
+    with ``seed + 1``. Its weights are those of ``agent.q_net``."""
+    obs_space, act_space = check_spaces(
+        env, "DQN", gym.spaces.Discrete,
+        "For continuous actions use DDPG (rlnotes.algos.ddpg, ch. DDPG): its actor mu_theta(s) replaces the max "
+        "over actions that DQN needs.",
+        "For Discrete observations (FrozenLake, CliffWalking, Taxi) use tabular Q-learning "
+        "(rlnotes.tabular.q_learning); flatten image observations first.")
+    n_actions = int(act_space.n)
+    q_net = mlp([obs_space.shape[0], *config.hidden_sizes, n_actions], activation=nn.ReLU)
+    return DQNAgent(q_net, n_actions, epsilon=config.eps_start, rng=np.random.default_rng(seed + 1))
+
+
 # --------------------------------------------------------------------------------------------
 # Loss (the targets are rlnotes.returns.dqn_targets and double_dqn_targets)
 # --------------------------------------------------------------------------------------------
@@ -197,30 +198,10 @@ def dqn_loss(q_net, target_net, batch, gamma, double_dqn=False, loss="huber"):
     return value, q_taken
 
 
-def _check_env(env, env_id):
-    space = env.single_action_space
-    if isinstance(space, gym.spaces.Box):
-        raise ValueError(
-            f"DQN needs a discrete action space; {env_id} has continuous actions {space}. For "
-            f"continuous actions use DDPG (rlnotes.algos.ddpg, ch. DDPG): its actor "
-            f"mu_theta(s) replaces the max over actions that DQN needs.")
-    if not isinstance(space, gym.spaces.Discrete):
-        raise ValueError(f"DQN needs a Discrete action space, {env_id} has {space}")
-    obs_space = env.single_observation_space
-    if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
-        raise ValueError(
-            f"rlnotes' DQN takes observations that are vectors (a 1-D Box), {env_id} has "
-            f"{obs_space}. For Discrete observations (FrozenLake, CliffWalking, Taxi) use tabular "
-            f"Q-learning (rlnotes.tabular.q_learning); flatten image observations first.")
-
-
-def _check_finite(loss, config):
-    if not torch.isfinite(loss):
-        raise FloatingPointError(
-            f"the DQN loss became {float(loss.detach())} (not a finite number). Likely causes: a "
-            f"learning rate too high (lr={config.lr}; try 10x smaller), no gradient clipping "
-            f"(max_grad_norm={config.max_grad_norm}; try 10), loss='mse' with large TD errors "
-            f"(try 'huber'), or NaN/inf in the environment's rewards or observations.")
+#: what makes DQN's loss NaN or inf, and the fixes (the message of a FloatingPointError)
+LIKELY_CAUSES = ("a learning rate too high (lr={lr}; try 10x smaller), no gradient clipping (max_grad_norm="
+                 "{max_grad_norm}; try 10), loss='mse' with large TD errors (try 'huber'), or NaN/inf in the "
+                 "environment's rewards or observations.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,29 +230,26 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     # 1. set-up: seeds, N env copies, Q_θ and its target copy Q_θ⁻, the replay buffer
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
-    _check_env(env, env_id)
-    N = env.num_envs
-    obs_dim, n_actions = env.single_observation_space.shape[0], int(env.single_action_space.n)
-    q_net = mlp([obs_dim, *config.hidden_sizes, n_actions], activation=nn.ReLU)
+    agent = make_agent(env, config, seed)                                     # ε-greedy on Q_θ
+    q_net, N, obs_dim = agent.q_net, env.num_envs, agent.obs_dim
     target_net = copy.deepcopy(q_net).requires_grad_(False)                  # θ⁻ ← θ
     # foreach: Adam's update for all parameter tensors in a few vectorised calls - the same
     # numbers as the default per-tensor loop, bit for bit, with less Python overhead per step
     optimizer = torch.optim.Adam(q_net.parameters(), lr=config.lr, foreach=True)
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), seed=seed)
-    agent = DQNAgent(q_net, n_actions, epsilon=config.eps_start, rng=np.random.default_rng(seed + 1))
     epsilon = linear_schedule(config.eps_start, config.eps_end,
                               max(1.0, config.eps_fraction * config.total_steps))
     lr_of = (None if config.lr_final is None else
              linear_schedule(config.lr, config.lr_final, config.total_steps))
 
-    history, recent = [], []
+    history = []
     steps = grad_steps = target_updates = 0
     since_update = 0                              # env steps since the last update phase
     ep_return = np.zeros(N)
     last_loss = float("nan")
+    causes = LIKELY_CAUSES.format(lr=config.lr, max_grad_norm=config.max_grad_norm)   # if the loss is NaN
     obs, _ = env.reset(seed=seed)
-    bar = (progress_bar(total=config.total_steps, desc=f"DQN {env_id}", unit="steps")
-           if progress else TextBar(total=config.total_steps, disable=True))
+    bar = training_bar(progress, config.total_steps, f"DQN {env_id}")
     try:
         while steps < config.total_steps:
             # 2.1 act ε-greedily in all N copies
@@ -284,10 +262,11 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
             steps += N
             since_update += N
             ep_return += step.rewards
-            for i in np.flatnonzero(step.done):
-                history.append((steps, float(ep_return[i]), time.perf_counter() - start_time))
-                recent = (recent + [ep_return[i]])[-20:]
-                ep_return[i] = 0.0
+            if step.done.any():
+                ended = np.flatnonzero(step.done)
+                record_episodes(history, [(steps, ep_return[i]) for i in ended], time.perf_counter() - start_time,
+                                bar, eps=agent.epsilon)
+                ep_return[ended] = 0.0
 
             # 2.3 every train_freq env steps: gradient_steps Adam steps on the TD loss
             if steps > config.learning_starts:
@@ -303,32 +282,24 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                     for batch in zip(*batches):           # (obs, actions, rewards, next_obs, terminated)
                         loss, _ = dqn_loss(q_net, target_net, batch, config.gamma,
                                            config.double_dqn, config.loss)
-                        optimizer.zero_grad()
-                        loss.backward()
-                        if config.max_grad_norm is not None:
-                            nn.utils.clip_grad_norm_(q_net.parameters(), config.max_grad_norm)
-                        optimizer.step()
+                        gradient_step(optimizer, loss, config.max_grad_norm, causes)
                         grad_steps += 1
                         # 2.4 refresh the target network every C gradient steps
                         if grad_steps % config.target_update_interval == 0:
                             polyak_update(target_net, q_net, config.tau)
                             target_updates += 1
                     last_loss = float(loss.detach())
-                    _check_finite(loss, config)
             else:
                 since_update = 0                  # warm-up: the first phase comes after
                                                   # learning_starts + train_freq env steps
 
             if steps % 1000 < N:
-                bar.set_postfix(ret=float(np.mean(recent)) if recent else 0.0, eps=agent.epsilon)
                 bar.update(min(steps, config.total_steps) - bar.n)
     finally:
         bar.update(min(steps, config.total_steps) - bar.n)
         bar.close()
         env.close()
     agent.epsilon = config.eps_end
-    wall = time.perf_counter() - start_time
     stats = {"env_steps": steps, "gradient_steps": grad_steps, "target_updates": target_updates,
-             "final_loss": last_loss, "steps_per_second": steps / wall if wall > 0 else float("nan")}
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
-                       env_id=env_id, seed=seed)
+             "final_loss": last_loss}
+    return train_result(agent, history, config, stats, start_time, env_id, seed)

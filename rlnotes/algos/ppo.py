@@ -60,31 +60,19 @@ from torch import nn
 
 from ..estimators import adapt_kl_beta, approx_kl, ppo_clip_loss, ppo_kl_loss
 from ..policies import make_policy, mlp
-from ..progress import TextBar
-from ..progress import progress as progress_bar
 from ..returns import gae
 from ..rollout import collect_rollout, make_vec_env
 from ..runtime import seed_everything
-from . import (
-    TrainResult,
-    check_fields,
-    flag,
-    in_range,
-    layer_sizes,
-    learning_rate,
-    non_negative,
-    number,
-    one_of,
-    or_none,
-    positive,
-    positive_int,
-    resolve_config,
-)
+from . import fields, gradient_step, record_episodes, resolve_config, train_result, training_bar
 
 __all__ = ["Config", "PRESETS", "PPOAgent", "RunningNormalizer", "make_agent", "compute_loss_pi",
            "compute_loss_v", "update", "train"]
 
 OBJECTIVES = ("clip", "kl")
+#: what makes PPO's loss NaN or inf, and the fixes (the message of a FloatingPointError)
+LIKELY_CAUSES = ("a learning rate too high (lr={lr}; try 3x smaller), rewards or observations with a huge scale "
+                 "(set reward_scale, normalize_obs=True), NaN or inf coming from the environment, or a policy "
+                 "collapsed onto one action (keep max_grad_norm, add ent_coef).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,32 +88,32 @@ class Config:
     """
 
     # the objective
-    objective: str = one_of("clip", OBJECTIVES)         #: clipped surrogate, or KL penalty ("kl")
-    clip_eps: float = positive(0.2)                     #: clip range ε of the ratio ("clip" only)
-    kl_target: float = positive(0.01)                   #: d_targ ("kl" only; paper 0.003 to 0.03)
-    kl_beta_init: float = positive(1.0)                 #: initial β ("kl" only; paper 1)
-    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ
-    lam: float = in_range(0.95, "[0, 1]")               #: GAE's λ
+    objective: str = fields.one_of("clip", OBJECTIVES)         #: clipped surrogate, or KL penalty ("kl")
+    clip_eps: float = fields.positive(0.2)                     #: clip range ε of the ratio ("clip" only)
+    kl_target: float = fields.positive(0.01)                   #: d_targ ("kl" only; paper 0.003 to 0.03)
+    kl_beta_init: float = fields.positive(1.0)                 #: initial β ("kl" only; paper 1)
+    gamma: float = fields.in_range(0.99, "[0, 1]", "a discount")  #: discount γ
+    lam: float = fields.in_range(0.95, "[0, 1]")               #: GAE's λ
     # rollout and optimisation
-    n_envs: int = positive_int(8)                       #: env copies stepped together
-    n_steps: int = positive_int(128)                    #: steps per copy in a rollout
-    n_epochs: int = positive_int(4)                     #: passes over each rollout
-    n_minibatches: int = positive_int(4)                #: minibatches per pass, one Adam step each
-    total_steps: int = positive_int(100_000)            #: env steps to train for (whole rollouts)
-    lr: float = learning_rate(2.5e-3)                   #: Adam's step size α, both networks
-    anneal_lr: bool = flag(True)                        #: α decays linearly to 0 over training
-    max_grad_norm: float | None = or_none(positive(0.5), "no clipping")  #: clip ‖∇L‖ to this
-    normalize_advantages: bool = flag(True)             #: Â to mean 0, std 1 in each minibatch
+    n_envs: int = fields.positive_int(8)                       #: env copies stepped together
+    n_steps: int = fields.positive_int(128)                    #: steps per copy in a rollout
+    n_epochs: int = fields.positive_int(4)                     #: passes over each rollout
+    n_minibatches: int = fields.positive_int(4)                #: minibatches per pass, one Adam step each
+    total_steps: int = fields.positive_int(100_000)            #: env steps to train for (whole rollouts)
+    lr: float = fields.learning_rate(2.5e-3)                   #: Adam's step size α, both networks
+    anneal_lr: bool = fields.flag(True)                        #: α decays linearly to 0 over training
+    max_grad_norm: float | None = fields.or_none(fields.positive(0.5), "no clipping")  #: clip ‖∇L‖ to this
+    normalize_advantages: bool = fields.flag(True)             #: Â to mean 0, std 1 in each minibatch
     # networks (separate actor and critic, tanh; one optimiser)
-    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths of π_θ
-    value_hidden_sizes: tuple = layer_sizes((64, 64))   #: hidden widths of V_φ
-    vf_coef: float = non_negative(0.5)                  #: c_1, weight of the value loss
-    clip_value: bool = flag(False)                      #: clip V_φ's change to ±ε (as baselines)
-    ent_coef: float = non_negative(0.0)                 #: c_2, weight of the entropy bonus
-    log_std_init: float = number(0.0)                   #: initial log σ (Gaussian policies only)
+    hidden_sizes: tuple = fields.layer_sizes((64, 64))         #: hidden widths of π_θ
+    value_hidden_sizes: tuple = fields.layer_sizes((64, 64))   #: hidden widths of V_φ
+    vf_coef: float = fields.non_negative(0.5)                  #: c_1, weight of the value loss
+    clip_value: bool = fields.flag(False)                      #: clip V_φ's change to ±ε (as baselines)
+    ent_coef: float = fields.non_negative(0.0)                 #: c_2, weight of the entropy bonus
+    log_std_init: float = fields.number(0.0)                   #: initial log σ (Gaussian policies only)
     # continuous-control details
-    normalize_obs: bool = flag(False)                   #: observations by running mean and std
-    reward_scale: float = positive(1.0)                 #: rewards × this for GAE and V_φ's loss
+    normalize_obs: bool = fields.flag(False)                   #: observations by running mean and std
+    reward_scale: float = fields.positive(1.0)                 #: rewards × this for GAE and V_φ's loss
 
     @classmethod
     def pendulum(cls, **overrides):
@@ -140,7 +128,7 @@ class Config:
         return cls(**{**base, **overrides})
 
     def __post_init__(self):
-        check_fields(self)
+        fields.check_fields(self)
         if self.n_minibatches > self.n_envs * self.n_steps:
             raise ValueError(f"Config.n_minibatches={self.n_minibatches} is more than the "
                              f"{self.n_envs * self.n_steps} transitions of a rollout "
@@ -229,18 +217,10 @@ class PPOAgent(nn.Module):
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
-def _check_finite(value, what, config):
-    if not torch.isfinite(value).all():
-        raise FloatingPointError(
-            f"the {what} became {value.detach().flatten()[:4].tolist()} (not finite). Likely "
-            f"causes: a learning rate too high (lr={config.lr}; try 3x smaller), rewards or "
-            f"observations with a huge scale (set reward_scale, normalize_obs=True), NaN or inf "
-            f"coming from the environment, or a policy collapsed onto one action (keep "
-            f"max_grad_norm, add ent_coef).")
-
-
-def make_agent(env, config):
-    r"""A :class:`PPOAgent` for the spaces of ``env`` (a vector env): $\pi_\theta$, $V_\phi$, statistics."""
+def make_agent(env, config, seed=0):
+    r"""The untrained :class:`PPOAgent` for the spaces of ``env`` (a vector env) and ``config``:
+    $\pi_\theta$ (categorical or Gaussian, by the action space), $V_\phi$, the observation statistics.
+    The initial weights come from torch's global generator (``train`` seeds it); ``seed`` is not used."""
     obs_space, act_space = env.single_observation_space, env.single_action_space
     kw = {"log_std_init": config.log_std_init} if isinstance(act_space, gym.spaces.Box) else {}
     policy = make_policy(obs_space, act_space, hidden_sizes=config.hidden_sizes, **kw)
@@ -285,12 +265,13 @@ def compute_loss_v(value_net, data, config):
 def update(agent, optimizer, data, config, beta, generator):
     r"""``n_epochs`` passes over the rollout in ``n_minibatches`` random minibatches, one Adam step each.
 
-    Each step: $L = L_\pi + c_1 L_V - c_2 \mathcal H$ ({eq}`eq-ppo-total-loss`), the gradient's
-    norm clipped to ``max_grad_norm``. data: the rollout's tensors (see :func:`compute_loss_pi`,
+    Each step (:func:`rlnotes.algos.gradient_step`): $L = L_\pi + c_1 L_V - c_2 \mathcal H$
+    ({eq}`eq-ppo-total-loss`), the gradient's norm clipped to ``max_grad_norm``. data: the rollout's tensors (see :func:`compute_loss_pi`,
     :func:`compute_loss_v`), all of length ``n_envs * n_steps``. Returns the number of steps.
     """
     batch_size = len(data["adv"])
     mb_size = batch_size // config.n_minibatches
+    causes = LIKELY_CAUSES.format(lr=config.lr)                 # why a NaN loss, if one comes
     for _ in range(config.n_epochs):
         perm = torch.randperm(batch_size, generator=generator)
         for k in range(config.n_minibatches):
@@ -300,12 +281,7 @@ def update(agent, optimizer, data, config, beta, generator):
             loss = loss_pi + config.vf_coef * compute_loss_v(agent.value_net, mb, config)
             if config.ent_coef > 0:
                 loss = loss - config.ent_coef * entropy          # entropy bonus
-            _check_finite(loss, "PPO loss", config)
-            optimizer.zero_grad()
-            loss.backward()
-            if config.max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
-            optimizer.step()
+            gradient_step(optimizer, loss, config.max_grad_norm, causes)
     return config.n_epochs * config.n_minibatches
 
 
@@ -343,28 +319,24 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     # set-up: seeds, N copies of the env, π_θ and V_φ (separate networks, one optimiser)
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
-    agent = make_agent(env, config)
+    agent = make_agent(env, config, seed)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.lr, eps=1e-5)
     generator = torch.Generator().manual_seed(seed)              # minibatch shuffles
     N, T = config.n_envs, config.n_steps
     batch_size = N * T
     n_iters = math.ceil(config.total_steps / batch_size)
 
-    history, recent, rollout = [], [], None
-    steps = grad_steps = 0
+    history, rollout = [], None
+    grad_steps = 0
     beta = config.kl_beta_init
     kl_value = clip_frac = float("nan")
-    bar = (progress_bar(total=n_iters * batch_size, desc=f"PPO {env_id}", unit="steps")
-           if progress else TextBar(total=n_iters * batch_size, disable=True))
+    bar = training_bar(progress, n_iters * batch_size, f"PPO {env_id}")
     try:
         for k in range(n_iters):
             # 1. collect T steps from each of the N copies with π_θ' (one batched call per step),
             #    then log π_θ'(a_t|s_t) for the whole rollout in one call
             rollout = collect_rollout(env, agent.act, T, previous=rollout, seed=seed)
-            now = time.perf_counter() - start_time
-            history += [(step, ret, now) for step, ret in rollout.finished(steps)]
-            recent = (recent + rollout.episode_returns.tolist())[-20:]
-            steps += batch_size
+            record_episodes(history, rollout.finished(k * batch_size), time.perf_counter() - start_time, bar)
             act = torch.from_numpy(rollout.flat("actions"))
             with torch.no_grad():
                 obs = agent.normalize(torch.from_numpy(rollout.flat("obs")))   # normalised s_t
@@ -394,17 +366,12 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                 beta = adapt_kl_beta(beta, kl_value, config.kl_target)   # β/2 or 2β or β
             if agent.obs_norm is not None:           # statistics change between iterations only,
                 agent.obs_norm.update(rollout.obs)   # so log π_θ' is the behaviour policy's
-            if recent:
-                bar.set_postfix(ret=float(np.mean(recent)))
             bar.update(batch_size)
     finally:
         bar.close()
         env.close()
-    wall = time.perf_counter() - start_time
-    stats = {"iterations": n_iters, "grad_steps": grad_steps, "env_steps": steps,
-             "steps_per_second": steps / wall if wall > 0 else float("nan"),
+    stats = {"iterations": n_iters, "grad_steps": grad_steps, "env_steps": n_iters * batch_size,
              "last_kl": kl_value, "last_clip_fraction": clip_frac}
     if config.objective == "kl":
         stats["final_beta"] = beta
-    return TrainResult(agent=agent, history=history, config=config, wall_time=wall, stats=stats,
-                       env_id=env_id, seed=seed)
+    return train_result(agent, history, config, stats, start_time, env_id, seed)

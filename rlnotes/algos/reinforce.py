@@ -34,6 +34,7 @@ Usage::
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -42,28 +43,20 @@ import torch
 
 from ..estimators import pg_loss
 from ..policies import make_policy, mlp
-from ..progress import TextBar
-from ..progress import progress as progress_bar
-from ..returns import discounted_return, reward_to_go
+from ..returns import discounted_return, reward_to_go, truncation_bootstrap
 from ..rollout import collect_episodes, make_vec_env
 from ..runtime import seed_everything
-from . import (
-    TrainResult,
-    check_fields,
-    flag,
-    in_range,
-    layer_sizes,
-    learning_rate,
-    one_of,
-    or_none,
-    positive,
-    positive_int,
-    resolve_config,
-)
+from . import fields, gradient_step, record_episodes, resolve_config, train_result, training_bar
 
-__all__ = ["Config", "train", "policy_weights", "batch_mean_return", "value_targets", "fit_value"]
+__all__ = ["Config", "make_agent", "policy_weights", "batch_mean_return", "value_targets", "fit_value",
+           "train"]
 
 BASELINES = ("none", "mean", "value")
+#: what makes REINFORCE's losses NaN or inf, and the fixes (the message of a FloatingPointError)
+LIKELY_CAUSES = ("a learning rate too high for this problem (lr={lr}, value_lr={value_lr}; try 10x smaller), "
+                 "rewards or observations with a huge scale (normalise them, or keep normalize_advantages=True), "
+                 "NaN or inf in the environment's rewards or observations, or a policy that collapsed to "
+                 "probability 0 for a taken action (try max_grad_norm=0.5).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -79,26 +72,35 @@ class Config:
     """
 
     # the estimator
-    reward_to_go: bool = flag(True)                     #: Ψ_t = R̂_t, or R(τ) if False
-    baseline: str = one_of("value", BASELINES)          #: none, the batch mean or V_φ(s_t)
-    gamma: float = in_range(0.99, "[0, 1]", "a discount")  #: discount γ (0.99 sees ~100 steps)
-    normalize_advantages: bool = flag(True)             #: rescale the batch's Ψ_t to mean 0, std 1
+    reward_to_go: bool = fields.flag(True)                     #: Ψ_t = R̂_t, or R(τ) if False
+    baseline: str = fields.one_of("value", BASELINES)          #: none, the batch mean or V_φ(s_t)
+    gamma: float = fields.in_range(0.99, "[0, 1]", "a discount")  #: discount γ (0.99 sees ~100 steps)
+    normalize_advantages: bool = fields.flag(True)             #: rescale the batch's Ψ_t to mean 0, std 1
     # batch and budget
-    n_envs: int = positive_int(8)                       #: env copies stepped together
-    batch_steps: int = positive_int(4000)               #: min. steps per batch (whole episodes)
-    total_steps: int = positive_int(400_000)            #: environment steps to train for
+    n_envs: int = fields.positive_int(8)                       #: env copies stepped together
+    batch_steps: int = fields.positive_int(4000)               #: min. steps per batch (whole episodes)
+    total_steps: int = fields.positive_int(400_000)            #: environment steps to train for
     # networks and optimisers (Adam)
-    hidden_sizes: tuple = layer_sizes((64, 64))         #: hidden widths of π_θ (tanh)
-    lr: float = learning_rate(0.005, "1e-3 to 1e-2")    #: π_θ's step size α
-    value_hidden_sizes: tuple = layer_sizes((64, 64))   #: hidden widths of V_φ
-    value_lr: float = learning_rate(0.01, "1e-3 to 1e-2")  #: V_φ's step size
-    value_iters: int = positive_int(40)                 #: steps on (V_φ(s_t) - R̂_t)² per batch
-    value_batch_size: int | None = or_none(positive_int(512), "the whole batch")  #: states per step
-    bootstrap_truncated: bool = flag(True)              #: if truncated, R̂_t += γ^(T-t) V_φ(o_T)
-    max_grad_norm: float | None = or_none(positive(None), "no clipping")  #: clip ‖∇_θ‖ to this
+    hidden_sizes: tuple = fields.layer_sizes((64, 64))         #: hidden widths of π_θ (tanh)
+    lr: float = fields.learning_rate(0.005, "1e-3 to 1e-2")    #: π_θ's step size α
+    value_hidden_sizes: tuple = fields.layer_sizes((64, 64))   #: hidden widths of V_φ
+    value_lr: float = fields.learning_rate(0.01, "1e-3 to 1e-2")  #: V_φ's step size
+    value_iters: int = fields.positive_int(40)                 #: steps on (V_φ(s_t) - R̂_t)² per batch
+    value_batch_size: int | None = fields.or_none(fields.positive_int(512), "the whole batch")  #: states per step
+    bootstrap_truncated: bool = fields.flag(True)              #: if truncated, R̂_t += γ^(T-t) V_φ(o_T)
+    max_grad_norm: float | None = fields.or_none(fields.positive(None), "no clipping")  #: clip ‖∇_θ‖ to this
 
     def __post_init__(self):
-        check_fields(self)
+        fields.check_fields(self)
+
+
+def make_agent(env, config, seed=0):
+    r"""The untrained agent for the spaces of ``env`` (a vector env) and ``config``: the policy
+    $\pi_\theta$ itself (:func:`rlnotes.policies.make_policy`: categorical for Discrete actions,
+    diagonal Gaussian for a Box). The initial weights come from torch's global generator
+    (``train`` seeds it); ``seed`` is not used. The value network $V_\phi$ is a training aid, not
+    part of the agent."""
+    return make_policy(env.single_observation_space, env.single_action_space, hidden_sizes=config.hidden_sizes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,14 +135,15 @@ def value_targets(batch, gamma, value_fn=None):
 
     With ``value_fn`` (a function obs (E, obs_dim) -> (E,) values), an episode cut by the time
     limit (``batch.truncated``) is completed by bootstrapping from its final observation:
-    $\hat R_t + \gamma^{T-t} V_\phi(o_T)$. Episodes that reached a terminal state are not: no
-    reward follows a terminal state. Returns float64 (T_tot,).
+    $\hat R_t + \gamma^{T-t} V_\phi(o_T)$ (:func:`rlnotes.returns.truncation_bootstrap`). Episodes
+    that reached a terminal state are not: no reward follows a terminal state. Returns float64
+    (T_tot,).
     """
     targets = policy_weights(batch, gamma, reward_to_go_weights=True)
     if value_fn is not None and batch.truncated.any():
         v_final = np.asarray(value_fn(batch.final_obs), dtype=np.float64)            # V_φ(o_T)
         T = batch.lengths[batch.episode_index]                                       # T per step
-        tail = gamma ** (T - batch.time_index) * v_final[batch.episode_index]        # γ^{T−t} V_φ(o_T)
+        tail = truncation_bootstrap(v_final[batch.episode_index], T - batch.time_index, gamma)  # γ^{T−t} V_φ(o_T)
         targets = targets + np.where(batch.truncated[batch.episode_index], tail, 0.0)
     return targets
 
@@ -165,17 +168,6 @@ def fit_value(value_net, optimizer, obs, targets, iters, batch_size=None, genera
         loss.backward()
         optimizer.step()
     return float(loss.detach())
-
-
-def _check_finite(loss, what, config):
-    if not torch.isfinite(loss):
-        raise FloatingPointError(
-            f"the {what} became {float(loss.detach())} (not a finite number). Likely causes: a "
-            f"learning rate too high for this problem (lr={config.lr}, value_lr="
-            f"{config.value_lr}; try 10x smaller), rewards or observations with a huge scale "
-            f"(normalise them, or keep normalize_advantages=True), NaN or inf in the "
-            f"environment's rewards or observations, or a policy that collapsed to probability "
-            f"0 for a taken action (try max_grad_norm=0.5).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,8 +196,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     # set-up: seeds, N copies of the env, the policy π_θ and (optionally) the value net V_φ
     seed_everything(seed)
     env = make_vec_env(env_id, n_envs=config.n_envs, seed=seed)
-    policy = make_policy(env.single_observation_space, env.single_action_space,
-                         hidden_sizes=config.hidden_sizes)
+    policy = make_agent(env, config, seed)
     policy_opt = torch.optim.Adam(policy.parameters(), lr=config.lr)
     value_net = value_opt = None
     if config.baseline == "value":
@@ -218,10 +209,10 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
         with torch.no_grad():
             return value_net(torch.as_tensor(obs, dtype=torch.float32)).squeeze(-1).numpy()
 
-    history, recent = [], []
+    history = []
     steps = env_steps = updates = 0
-    bar = (progress_bar(total=config.total_steps, desc=f"REINFORCE {env_id}", unit="steps")
-           if progress else TextBar(total=config.total_steps, disable=True))
+    causes = LIKELY_CAUSES.format(lr=config.lr, value_lr=config.value_lr)
+    bar = training_bar(progress, config.total_steps, f"REINFORCE {env_id}")
     try:
         while steps < config.total_steps:
             # 1. collect complete episodes with the current policy (first batch: seeded reset)
@@ -229,10 +220,8 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                                      seed=seed if updates == 0 else None)
             steps += batch.n_steps
             env_steps += batch.n_env_steps
-            now = time.perf_counter() - start_time
-            ends = steps - batch.n_steps + np.cumsum(batch.lengths)
-            for end, ret in zip(ends, batch.returns):
-                history.append((int(end), float(ret), now))
+            ends = steps - batch.n_steps + np.cumsum(batch.lengths)                  # env step of each end
+            record_episodes(history, zip(ends, batch.returns), time.perf_counter() - start_time, bar)
 
             # 2. weights Ψ_t: R(τ) or R̂_t, minus a baseline
             obs = torch.as_tensor(batch.flat_obs, dtype=torch.float32)
@@ -254,12 +243,7 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
             # 3. one Adam step on the pseudo-loss −mean(log π_θ(a_t|s_t) Ψ_t)
             logp = policy.log_prob(obs, torch.as_tensor(batch.flat_actions))         # log π_θ(a_t|s_t)
             loss = pg_loss(logp, weights)                                            # −mean(logp · Ψ)
-            _check_finite(loss, "policy pseudo-loss", config)
-            policy_opt.zero_grad()
-            loss.backward()
-            if config.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
-            policy_opt.step()
+            gradient_step(policy_opt, loss, config.max_grad_norm, causes)
             updates += 1
 
             # 4. regress V_φ(s_t) on the reward-to-go targets
@@ -267,16 +251,11 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                 v_loss = fit_value(value_net, value_opt, obs,
                                    torch.as_tensor(targets, dtype=torch.float32),
                                    config.value_iters, config.value_batch_size, generator)
-                _check_finite(torch.tensor(v_loss), "value loss", config)
-
-            recent = (recent + list(batch.returns))[-20:]
-            bar.set_postfix(ret=float(np.mean(recent)))
+                if not math.isfinite(v_loss):
+                    raise FloatingPointError(f"the value loss became {v_loss} (not finite). Likely causes: {causes}")
             bar.update(min(batch.n_steps, config.total_steps - bar.n))
     finally:
         bar.close()
         env.close()
-    wall = time.perf_counter() - start_time
-    stats = {"updates": updates, "env_steps": steps, "env_steps_incl_discarded": env_steps,
-             "steps_per_second": steps / wall if wall > 0 else float("nan")}
-    return TrainResult(agent=policy, history=history, config=config, wall_time=wall, stats=stats,
-                       env_id=env_id, seed=seed)
+    stats = {"updates": updates, "env_steps": steps, "env_steps_incl_discarded": env_steps}
+    return train_result(policy, history, config, stats, start_time, env_id, seed)

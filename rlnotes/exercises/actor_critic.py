@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import Hint, as_array, call, checker, diagnose, to_numpy
+from .core import Hint, as_array, call, checker, diagnose, to_numpy
 
 __all__ = ["check_n_step_targets", "check_entropy_bonus"]
 

@@ -18,17 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlnotes.exercises.core import (
-    Hint,
-    ReturnsNone,
-    as_array,
-    call,
-    checker,
-    diagnose,
-    number,
-    require_unchanged,
-    to_numpy,
-)
+from .core import Hint, ReturnsNone, as_array, call, checker, diagnose, number, require_unchanged, to_numpy
 
 __all__ = ["check_polyak", "check_ddpg_targets", "check_td3_targets"]
 

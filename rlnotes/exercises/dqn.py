@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlnotes.exercises.core import Hint, as_array, call, checker, diagnose, number, require_unchanged, to_numpy
+from .core import Hint, as_array, call, checker, diagnose, number, require_unchanged, to_numpy
 
 __all__ = ["check_q_learning_update", "check_dqn_targets", "check_double_dqn_targets"]
 

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import (
+from .core import (
     Hint,
     as_array,
     as_scalar_tensor,

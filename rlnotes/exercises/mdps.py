@@ -11,7 +11,8 @@ import numpy as np
 # against Sutton & Barto's tables in tests/test_mdp.py); each typical mistake is simulated
 # here and recognised by comparing the reader's answer with the mistake's answer.
 from rlnotes import mdp as _mdp
-from rlnotes.exercises.core import Hint, as_array, call, checker, close, diagnose, fmt, require_unchanged
+
+from .core import Hint, as_array, call, checker, close, diagnose, fmt, require_unchanged
 
 __all__ = ["check_discounted_return", "check_bellman_backup", "check_value_iteration_sweep",
             "check_greedy_policy"]

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import Hint, as_array, call, checker, diagnose, fmt
+from .core import Hint, as_array, call, checker, diagnose, fmt
 
 __all__ = ["check_diag_gaussian_log_likelihood", "check_categorical_log_likelihood",
            "check_diag_gaussian_sample"]

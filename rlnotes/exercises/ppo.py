@@ -24,7 +24,7 @@ import math
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import (
+from .core import (
     Hint,
     as_array,
     call,

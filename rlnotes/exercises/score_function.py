@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rlnotes.exercises.core import (
+from .core import (
     Hint,
     as_array,
     as_scalar_tensor,

@@ -17,18 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlnotes.exercises.core import (
-    Hint,
-    as_array,
-    call,
-    checker,
-    close,
-    diagnose,
-    fmt,
-    number,
-    require_unchanged,
-    to_numpy,
-)
+from .core import Hint, as_array, call, checker, close, diagnose, fmt, number, require_unchanged, to_numpy
 
 __all__ = ["check_reward_to_go", "check_optimal_baseline", "check_advantages"]
 
