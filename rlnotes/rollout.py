@@ -222,6 +222,27 @@ class Agent(Protocol):
 # --------------------------------------------------------------------------------------------
 # Collecting episodes
 # --------------------------------------------------------------------------------------------
+def _env_name(env):
+    spec = getattr(getattr(env, "envs", [None])[0], "spec", None)
+    return spec.id if spec is not None else type(env).__name__
+
+
+def _check_finite(env, what, x):
+    """Name NaN or inf in ``what`` (observations (N, *obs_shape) or rewards (N,)) at the source:
+    the env, the copy and the value, before a policy turns it into NaN actions or losses."""
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.number) and not np.isfinite(x).all():
+        i = int(np.argwhere(~np.isfinite(x))[0][0])               # the first bad copy
+        wrapper = ("TransformObservation(env, np.nan_to_num, env.observation_space) or a "
+                   "gymnasium.ObservationWrapper" if what == "observation" else
+                   "TransformReward(env, np.nan_to_num)")
+        raise ValueError(
+            f"{_env_name(env)} returned a NaN or inf {what} (copy {i} of {env.num_envs}: "
+            f"{np.array2string(x[i], precision=4, threshold=8)}); rlnotes needs finite "
+            f"observations and rewards. Check the environment (its reset and step), or wrap it "
+            f"so that it gives finite values, e.g. with gymnasium.wrappers.{wrapper}.")
+    return x
+
 def _check_agent(agent):
     if not callable(getattr(agent, "act", None)):
         raise TypeError(
@@ -356,6 +377,7 @@ def collect_episodes(policy, env_or_id, n_episodes=None, min_steps=None, seed=0,
     t_min = 0 if min_steps is None else math.ceil(min_steps / N)   # steps each copy must take
 
     obs, _ = env.reset(seed=None if seed is None else int(seed))
+    _check_finite(env, "observation", obs)            # step_env checks every later one
     obs_buf, act_buf, rew_buf = [], [], []            # one (N, ...) array per vector step
     start = np.zeros(N, dtype=np.int64)               # vector step at which copy i's episode began
     done_count = np.zeros(N, dtype=np.int64)          # episodes copy i has finished
@@ -456,9 +478,6 @@ class Rollout:
                 for s, r in zip(self.episode_steps, self.episode_returns)]
 
 
-def _env_name(env):
-    spec = getattr(getattr(env, "envs", [None])[0], "spec", None)
-    return spec.id if spec is not None else type(env).__name__
 
 
 def collect_rollout(env, act, n_steps, previous=None, seed=None):
@@ -475,10 +494,11 @@ def collect_rollout(env, act, n_steps, previous=None, seed=None):
 
     Each step goes through :func:`step_env`, where the truncation rule is written once: the
     stored $s_{t+1}$ of a finished episode is its true last observation. Raises
-    FloatingPointError if the env returns NaN or inf observations or rewards.
+    ValueError, naming the env and the value, if it returns a NaN or inf observation or reward.
     """
     if previous is None:
         obs, _ = env.reset(seed=seed)
+        _check_finite(env, "observation", obs)        # step_env checks every later one
         running_returns, running_lengths = np.zeros(env.num_envs), np.zeros(env.num_envs, np.int64)
     else:
         obs = previous.last_obs
@@ -507,8 +527,6 @@ def collect_rollout(env, act, n_steps, previous=None, seed=None):
             finished.append((t + 1, running_returns[i], running_lengths[i]))
             running_returns[i], running_lengths[i] = 0.0, 0
         obs = step.obs                                # the next episode's first obs at an end
-    if not (np.isfinite(obs_buf).all() and np.isfinite(rew_buf).all()):
-        raise FloatingPointError(f"{_env_name(env)} returned NaN or inf observations or rewards")
     ends, returns, lengths = (np.array(c) for c in zip(*finished)) if finished else ([], [], [])
     return Rollout(obs_buf, act_buf, rew_buf, term_buf, trunc_buf, next_obs_buf,
                    episode_returns=np.asarray(returns, dtype=np.float64),
@@ -520,7 +538,7 @@ def collect_rollout(env, act, n_steps, previous=None, seed=None):
 # --------------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------------
-def evaluate(agent, env_id, n_episodes=10, seed=0, n_envs=None):
+def evaluate(agent, env_id, n_episodes=10, seed=0, n_envs=None, max_episode_steps=100_000):
     r"""Undiscounted returns $\sum_t r_t$ of ``n_episodes`` episodes played greedily.
 
     agent:      an :class:`Agent` (a policy, or a TrainResult's ``.agent``; anything with
@@ -532,7 +550,11 @@ def evaluate(agent, env_id, n_episodes=10, seed=0, n_envs=None):
     n_episodes: number of episodes; seed: the env seed. With the default ``n_envs`` (one
                 copy per episode, at most 16) episode $k$ starts from
                 ``reset(seed=seed + k)`` — the same episodes for every agent evaluated.
-    Returns a float array of shape (n_episodes,).
+    max_episode_steps: an episode still running after this many steps raises RuntimeError
+                (an env without a time limit would otherwise play forever), as in
+                :func:`collect_episodes`; an env's own time limit ends its episodes first.
+    Returns a float array of shape (n_episodes,). A NaN or inf observation from the env raises
+    ValueError naming it (a Gaussian policy would return NaN actions, and NaN returns).
     """
     _check_agent(agent)
     if not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
@@ -540,7 +562,7 @@ def evaluate(agent, env_id, n_episodes=10, seed=0, n_envs=None):
     if n_envs is None:
         n_envs = min(int(n_episodes), 16)
     batch = collect_episodes(agent, env_id, n_episodes=int(n_episodes), seed=seed, n_envs=n_envs,
-                             deterministic=True)
+                             deterministic=True, max_episode_steps=max_episode_steps)
     return batch.returns
 
 
@@ -580,15 +602,20 @@ def step_env(env, actions):
     observation; the transition to store needs the true last observation $o_T$ instead
     (``info["final_obs"]``), which still bootstraps after a truncation
     {cite}`pardo2018timelimits`. ``actions``: what ``env.step`` takes, (N,) or (N, act_dim).
+    A NaN or inf observation or reward raises ValueError here, at the source, naming the env
+    and the value (a policy would turn it into NaN actions without complaint).
     """
     if env.metadata.get("autoreset_mode") != gym.vector.AutoresetMode.SAME_STEP:
         raise ValueError("step_env needs a vector env with autoreset_mode=SAME_STEP; make it "
                          "with rlnotes.rollout.make_vec_env(env_id, n_envs, seed)")
     obs, rewards, terminated, truncated, info = env.step(actions)
+    _check_finite(env, "observation", obs)            # np.isfinite on the batch: cheap
+    _check_finite(env, "reward", rewards)
     next_obs = obs
     done = terminated | truncated
     if done.any():                                    # o_T of a finished episode is in final_obs
         next_obs = obs.copy()
         for i in np.flatnonzero(done):
             next_obs[i] = info["final_obs"][i]
+        _check_finite(env, "observation", next_obs)
     return VecStep(next_obs, rewards, terminated, truncated, obs)

@@ -28,6 +28,26 @@ def set_torch_threads(n: int = 1) -> None:
         torch.set_num_threads(int(n))
 
 
+def torch_threads_from_environ(environ=None) -> int:
+    """The number of torch threads asked for by ``RLNOTES_TORCH_THREADS`` (1 when unset or empty).
+
+    environ: a mapping like ``os.environ`` (the default). A value that is not a positive
+    integer raises ValueError naming the variable, the value and the fix, at ``import rlnotes``.
+    """
+    environ = os.environ if environ is None else environ
+    text = environ.get("RLNOTES_TORCH_THREADS", "").strip() or "1"      # set but empty: unset
+    try:
+        n = int(text)
+    except ValueError:
+        n = None
+    if n is None or n < 1:
+        raise ValueError(
+            f"RLNOTES_TORCH_THREADS={text!r}: it must be a positive whole number of torch threads, "
+            f"e.g. RLNOTES_TORCH_THREADS=1 (the book's default) or 2. Set it to one, or unset it "
+            f"(`unset RLNOTES_TORCH_THREADS`), before importing rlnotes.")
+    return n
+
+
 def seed_everything(seed: int, env=None) -> np.random.Generator:
     """Seed Python, NumPy, torch and (optionally) a gymnasium env in one call.
 

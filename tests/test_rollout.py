@@ -318,3 +318,72 @@ def test_an_episode_that_does_not_end_stops_with_a_clear_error():
         collect_episodes(policy, "rlnotes-test/NeverEnds-v0", n_episodes=1, n_envs=1, max_episode_steps=200)
     batch = collect_episodes(policy, "rlnotes-test/NeverEnds-v0", n_episodes=1, n_envs=1)   # 10,000 < cap
     assert batch.lengths.tolist() == [10_000]
+    with pytest.raises(RuntimeError, match="run for 50 steps without ending"):        # evaluate: the same cap
+        evaluate(policy, "rlnotes-test/NeverEnds-v0", n_episodes=1, max_episode_steps=50)
+
+
+class _GoesNaN(gym.Env):
+    """Observations (2,) that turn NaN at step ``nan_at`` (0: already at reset); continuous actions."""
+
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float64)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def __init__(self, nan_at=3, bad=np.nan, reward_too=False):
+        self.nan_at, self.bad, self.reward_too = nan_at, bad, reward_too
+
+    def _obs(self):
+        return np.array([0.5, self.bad if self.t >= self.nan_at and not self.reward_too else 0.25])
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._obs(), {}
+
+    def step(self, action):
+        self.t += 1
+        reward = self.bad if self.reward_too and self.t >= self.nan_at else 1.0
+        return self._obs(), reward, False, self.t >= 20, {}
+
+
+def _register_nan_envs():
+    for name, kwargs in [("GoesNaN-v0", {}), ("StartsNaN-v0", {"nan_at": 0}), ("GoesInf-v0", {"bad": np.inf}),
+                         ("RewardGoesNaN-v0", {"reward_too": True})]:
+        if f"rlnotes-test/{name}" not in gym.registry:
+            gym.register(f"rlnotes-test/{name}", entry_point=_GoesNaN, kwargs=kwargs)
+
+
+OBS_FIX = r"TransformObservation\(env, np\.nan_to_num, env\.observation_space\)"
+
+
+@pytest.mark.parametrize("env_id, what, fix", [
+    ("rlnotes-test/GoesNaN-v0", r"NaN or inf observation .*nan", OBS_FIX),
+    ("rlnotes-test/StartsNaN-v0", r"NaN or inf observation .*nan", OBS_FIX),
+    ("rlnotes-test/GoesInf-v0", r"NaN or inf observation .*inf", OBS_FIX),
+    ("rlnotes-test/RewardGoesNaN-v0", r"NaN or inf reward", r"TransformReward\(env, np\.nan_to_num\)")])
+def test_nan_observations_are_named_at_the_source(env_id, what, fix):
+    """Without the check a Gaussian policy turns NaN observations into NaN actions and evaluate
+    returns NaN without complaint; every way rlnotes steps an env names the env and the value."""
+    _register_nan_envs()
+    policy = DiagGaussianPolicy(2, 1)
+    match = rf"{env_id} returned a {what}.*{fix}"
+    with pytest.raises(ValueError, match=match):
+        evaluate(policy, env_id, n_episodes=2)
+    with pytest.raises(ValueError, match=match):
+        collect_episodes(policy, env_id, n_episodes=2, n_envs=2)
+    with pytest.raises(ValueError, match=match):
+        collect_rollout(make_vec_env(env_id, n_envs=2, seed=0), lambda o: policy.act(o), 10)
+    with pytest.raises(ValueError, match=match):                   # the off-policy algorithms' step
+        env = make_vec_env(env_id, n_envs=2, seed=0)
+        for _ in range(5):
+            step_env(env, np.zeros((2, 1), np.float32))
+
+
+def test_the_nan_check_names_the_first_bad_copy():
+    _register_nan_envs()
+    env = gym.vector.SyncVectorEnv([lambda: gym.make("rlnotes-test/GoesNaN-v0", nan_at=50),
+                                    lambda: gym.make("rlnotes-test/GoesNaN-v0", nan_at=2)],
+                                   autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    env.reset(seed=0)
+    step_env(env, np.zeros((2, 1), np.float32))                    # step 1: all finite
+    with pytest.raises(ValueError, match=r"copy 1 of 2: \[0\.5 +nan\]"):
+        step_env(env, np.zeros((2, 1), np.float32))

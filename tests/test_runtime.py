@@ -65,3 +65,23 @@ def test_seed_everything_seeds_env_and_spaces():
 def test_seed_everything_rejects_bad_seeds(bad):
     with pytest.raises(ValueError, match="non-negative integer"):
         rlnotes.seed_everything(bad)
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5"])
+def test_a_bad_thread_count_in_the_environment_names_the_variable_and_the_fix(value):
+    with pytest.raises(ValueError, match=rf"RLNOTES_TORCH_THREADS='{value}'.*positive whole number.*unset it"):
+        rlnotes.runtime.torch_threads_from_environ({"RLNOTES_TORCH_THREADS": value})
+
+
+@pytest.mark.parametrize("environ, expected", [({}, 1), ({"RLNOTES_TORCH_THREADS": ""}, 1),
+                                               ({"RLNOTES_TORCH_THREADS": " 3 "}, 3)])
+def test_the_thread_count_from_the_environment(environ, expected):
+    assert rlnotes.runtime.torch_threads_from_environ(environ) == expected
+
+
+def test_import_with_a_bad_thread_count_fails_with_that_message():
+    env = dict(os.environ, RLNOTES_TORCH_THREADS="abc")
+    out = subprocess.run([sys.executable, "-c", "import rlnotes"], capture_output=True, text=True, env=env)
+    assert out.returncode != 0
+    assert "invalid literal" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("ValueError: RLNOTES_TORCH_THREADS='abc'")
