@@ -200,3 +200,241 @@ def test_summary_rows_add_time_to_threshold_and_the_like_for_like_ratio():
     (row,) = summary_rows({"toy": {"ours": ours, "peer": None}}, window=3)
     assert row["peer_to_threshold"] is None and row["peer_settings"] is None
     assert row["threshold_ratio"] is None and row["ratio"] is None
+
+
+# --------------------------------------------------------------------------------------------
+# Running: nothing finished is lost (fast: run_seed replaced by a stand-in that records its calls)
+# --------------------------------------------------------------------------------------------
+import dataclasses  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+from dataclasses import asdict  # noqa: E402
+
+import rlnotes.bench as bench_mod  # noqa: E402
+
+
+def fake_row(algo, seed, steps, overrides=None):
+    """A seed row as run_seed writes it, for the default Config of ``algo`` (with ``overrides``)
+    and budget ``steps``."""
+    config = json.loads(json.dumps({**asdict(bench_mod.default_config(algo)), **(overrides or {})}))
+    config["total_steps"] = steps
+    returns = [10.0 + seed, 12.0 + seed]
+    return {"seed": seed, "env_steps": steps, "wall_seconds": 1.0, "steps_per_second": float(steps),
+            "eval_returns": returns, "eval_mean": sum(returns) / 2, "eval_std": 1.0, "solved": False,
+            "training_episodes": 3, "stats": {}, "config": config,
+            "history": [[steps // 3, 9.0, 0.3], [2 * steps // 3, 10.0, 0.6], [steps, 11.0, 1.0]]}
+
+
+@pytest.fixture
+def fake_runs(monkeypatch):
+    """Replace run_seed: returns fake rows and records (algo, seed); `fail` maps what should raise."""
+    calls, fail = [], {}
+
+    def run_seed(algo, seed, steps=None, progress=True, env_id=None, overrides=None):
+        calls.append((algo, seed) if not overrides else (algo, seed, overrides))
+        if (algo, seed) in fail:
+            raise fail[(algo, seed)]
+        return fake_row(algo, seed, steps, overrides)
+    monkeypatch.setattr(bench_mod, "run_seed", run_seed)
+    monkeypatch.setattr(bench_mod, "machine_info", lambda: {"cpu_model": "test", "torch_threads": 1})
+    return calls, fail
+
+
+def seeds_in(path):
+    return [r["seed"] for r in json.loads(path.read_text())["seeds"]]
+
+
+def test_bench_writes_each_seed_as_soon_as_it_finishes(tmp_path, fake_runs):
+    calls, fail = fake_runs
+    written = []
+    real_write = bench_mod._write_json
+
+    def spy(path, data):                              # what is on disk after each seed
+        real_write(path, data)
+        written.append(seeds_in(path))
+    bench_mod._write_json = spy
+    try:
+        bench_mod.bench(["reinforce"], seeds=[0, 1, 2], steps=300, out=tmp_path, file=io.StringIO())
+    finally:
+        bench_mod._write_json = real_write
+    assert written == [[0], [0, 1], [0, 1, 2]]
+    summary = json.loads((tmp_path / "reinforce.json").read_text())
+    assert summary["n_seeds"] == 3 and summary["total_steps_override"] == 300
+    assert (tmp_path / "reinforce.csv").read_text().count("\n") == 4 and (tmp_path / "reinforce.png").exists()
+    assert set(bench_mod.load_results(tmp_path)) == {"reinforce"}     # the reading side still reads it
+
+
+def test_ctrl_c_keeps_the_finished_seeds_and_prints_the_resume_command(tmp_path, fake_runs):
+    calls, fail = fake_runs
+    fail[("reinforce", 1)] = KeyboardInterrupt()
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        bench_mod.bench(["reinforce", "dqn"], seeds=[0, 1, 2], steps=300, out=tmp_path, file=out)
+    assert calls == [("reinforce", 0), ("reinforce", 1)]                # dqn never started
+    assert seeds_in(tmp_path / "reinforce.json") == [0]
+    assert (tmp_path / "reinforce.csv").read_text().count("\n") == 2    # header + seed 0
+    text = out.getvalue()
+    assert "kept reinforce seed 0" in text
+    assert (f"python -m rlnotes bench reinforce dqn --seeds 0 1 2 --steps 300 --out {tmp_path} --resume"
+            in text)
+
+
+def test_resume_skips_the_seeds_already_run_with_the_same_config(tmp_path, fake_runs):
+    calls, fail = fake_runs
+    bench_mod.bench(["reinforce"], seeds=[0, 1], steps=300, out=tmp_path, file=io.StringIO())
+    calls.clear()
+    bench_mod.bench(["reinforce"], seeds=[0, 1, 2], steps=300, out=tmp_path, file=io.StringIO(), resume=True)
+    assert calls == [("reinforce", 2)]
+    assert seeds_in(tmp_path / "reinforce.json") == [0, 1, 2]
+    calls.clear()                                      # another budget: nothing can be kept
+    bench_mod.bench(["reinforce"], seeds=[0, 1], steps=400, out=tmp_path, file=io.StringIO(), resume=True)
+    assert calls == [("reinforce", 0), ("reinforce", 1)]
+    calls.clear()                                      # without resume every seed runs again
+    bench_mod.bench(["reinforce"], seeds=[0], steps=400, out=tmp_path, file=io.StringIO())
+    assert calls == [("reinforce", 0)] and seeds_in(tmp_path / "reinforce.json") == [0]
+
+
+def test_a_failing_algorithm_is_reported_and_the_others_still_run(tmp_path, fake_runs, capsys):
+    calls, fail = fake_runs
+    fail[("dqn", 1)] = ValueError("something broke")
+    with pytest.raises(bench_mod.BenchFailed, match="dqn failed on seed 1: ValueError: something broke") as info:
+        bench_mod.bench(["dqn", "reinforce"], seeds=[0, 1, 2], steps=2000, out=tmp_path, file=io.StringIO())
+    assert calls == [("dqn", 0), ("dqn", 1), ("reinforce", 0), ("reinforce", 1), ("reinforce", 2)]
+    assert seeds_in(tmp_path / "dqn.json") == [0] and seeds_in(tmp_path / "reinforce.json") == [0, 1, 2]
+    assert set(info.value.summaries) == {"dqn", "reinforce"} and list(info.value.failures) == ["dqn"]
+    err = capsys.readouterr().err
+    assert "dqn failed on seed 1: ValueError: something broke" in err and len(err.strip().splitlines()) == 1
+    assert "ValueError: something broke" in (tmp_path / "dqn-error.txt").read_text()   # the traceback
+
+
+def test_a_real_failure_does_not_stop_the_others(tmp_path, monkeypatch):
+    """No stand-in: an algorithm whose env cannot work with it (DDPG on a discrete env) fails in
+    train, the next one still runs."""
+    monkeypatch.setitem(bench_mod.ALGOS, "ddpg", ("rlnotes.algos.ddpg", "CartPole-v1", 475.0))
+    with pytest.raises(bench_mod.BenchFailed, match=r"ddpg failed on seed 0: ValueError: .*use DQN"):
+        bench_mod.bench(["ddpg", "reinforce"], seeds=[0], steps=500, out=tmp_path, file=io.StringIO(),
+                        progress=False)
+    assert seeds_in(tmp_path / "reinforce.json") == [0] and not (tmp_path / "ddpg.json").exists()
+
+
+def test_an_unwritable_out_folder_is_refused_before_any_training(fake_runs):
+    calls, fail = fake_runs
+    with pytest.raises(ValueError, match=r"cannot write the results to '/proc/no-such-dir'.*Choose another"):
+        bench_mod.bench(["reinforce"], seeds=[0], out="/proc/no-such-dir", file=io.StringIO())
+    assert calls == []
+
+
+@pytest.mark.parametrize("algo, field_names", [
+    ("dqn", ("learning_starts", "train_freq")), ("ddpg", ("learning_starts", "train_freq")),
+    ("ppo", ("n_envs", "n_steps")), ("ppo-pendulum", ("n_envs", "n_steps")), ("a2c", ("n_envs", "n_steps")),
+    ("a3c", ("n_workers", "envs_per_worker", "n_steps")), ("reinforce", ("batch_steps",)),
+])
+def test_a_budget_below_an_algorithms_minimum_gets_a_note_before_training(algo, field_names):
+    config = bench_mod.default_config(algo)
+    values = [getattr(config, f) for f in field_names]
+    minimum = sum(values) if "learning_starts" in field_names else math.prod(values)
+    assert bench_mod.minimum_steps(config)[0] == minimum
+    (note,) = bench_mod.budget_notes([algo], minimum - 1)
+    assert note.startswith(("warning: ", "note: ")) and f"Use --steps {minimum} or more" in note
+    assert bench_mod.budget_notes([algo], minimum) == bench_mod.budget_notes([algo], None) == []
+    if "learning_starts" in field_names:
+        assert "untrained agent" in note
+
+
+# --------------------------------------------------------------------------------------------
+# Sweeps: --set FIELD=V1,V2 (a grid of Config settings), one task per (algorithm, setting, seed)
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, field, values", [
+    ("lr=1e-3,3e-3", "lr", [0.001, 0.003]),
+    ("lr=0.01", "lr", [0.01]),
+    ("hidden_sizes=(32, 32),(64,64)", "hidden_sizes", [(32, 32), (64, 64)]),   # commas in brackets
+    ("max_grad_norm=None,0.5", "max_grad_norm", [None, 0.5]),
+    ("baseline=value,'none'", "baseline", ["value", "none"]),                  # a bare word is a string
+    ("normalize_advantages=True,False", "normalize_advantages", [True, False]),
+])
+def test_parse_set_reads_python_literals(text, field, values):
+    assert bench_mod.parse_set(text) == (field, values)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("lr", "expected FIELD=V1,V2"), ("=1", "expected FIELD=V1,V2"), ("lr=", "an empty value"),
+    ("lr=1,,2", "an empty value"), ("lr=1e-3+", "is not a Python literal"),
+])
+def test_parse_set_refuses_what_it_cannot_read(text, message):
+    with pytest.raises(ValueError, match=message):
+        bench_mod.parse_set(text)
+
+
+def test_a_set_grid_runs_every_combination_each_setting_in_its_own_file(tmp_path, fake_runs):
+    calls, fail = fake_runs
+    grid = {"lr": [0.001, 0.003], "gamma": [0.9, 0.99]}
+    bench_mod.bench(["reinforce"], seeds=[0, 1], steps=300, out=tmp_path, file=io.StringIO(), grid=grid)
+    expected = [("reinforce", seed, {"lr": lr, "gamma": gamma})
+                for lr in grid["lr"] for gamma in grid["gamma"] for seed in (0, 1)]
+    assert calls == expected                                   # 2 x 2 settings x 2 seeds, each once
+    for lr in grid["lr"]:
+        for gamma in grid["gamma"]:
+            data = json.loads((tmp_path / f"reinforce-lr={lr}-gamma={gamma}.json").read_text())
+            assert data["overrides"] == {"lr": lr, "gamma": gamma} and seeds_in(
+                tmp_path / f"reinforce-lr={lr}-gamma={gamma}.json") == [0, 1]
+            assert (tmp_path / f"reinforce-lr={lr}-gamma={gamma}.csv").exists()
+    assert not (tmp_path / "reinforce.json").exists()
+    assert bench_mod.load_results(tmp_path) == {}              # a sweep's settings are not the default runs
+
+
+def test_setting_config_applies_the_overrides_through_the_config():
+    config = bench_mod.setting_config("ppo-pendulum", {"lr": 1e-3})
+    assert config.lr == 1e-3
+    assert config == dataclasses.replace(bench_mod.default_config("ppo-pendulum"), lr=1e-3)   # the env's preset
+    assert bench_mod.setting_config("dqn") == bench_mod.default_config("dqn")
+
+
+@pytest.mark.parametrize("algos, grid, message", [
+    (["reinforce"], {"no_such_field": [1]}, r"reinforce\.Config \(reinforce\) has no field 'no_such_field'; "
+                                            r"its fields are .*batch_steps.*Fix the --set"),
+    (["reinforce"], {"lr": [0.01, -1]}, r"reinforce\.Config\.lr must be a positive number"),
+    (["reinforce", "dqn"], {"batch_steps": [1000]}, r"dqn\.Config \(dqn\) has no field 'batch_steps'"),
+])
+def test_an_unknown_field_or_a_bad_value_is_refused_before_anything_runs(tmp_path, fake_runs, algos, grid, message):
+    calls, fail = fake_runs
+    with pytest.raises(ValueError, match=message):
+        bench_mod.bench(algos, seeds=[0], steps=300, out=tmp_path, file=io.StringIO(), grid=grid)
+    assert calls == [] and list(tmp_path.iterdir()) == []
+
+
+def test_resume_of_a_sweep_keeps_each_settings_finished_seeds(tmp_path, fake_runs):
+    calls, fail = fake_runs
+    grid = {"lr": [0.001, 0.003]}
+    fail[("reinforce", 1)] = KeyboardInterrupt()                # Ctrl-C during the first setting's seed 1
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        bench_mod.bench(["reinforce"], seeds=[0, 1], steps=300, out=tmp_path, file=out, grid=grid)
+    assert "kept reinforce-lr=0.001 seed 0" in out.getvalue()
+    assert (f"python -m rlnotes bench reinforce --seeds 0 1 --steps 300 --set lr=0.001,0.003 --out {tmp_path} "
+            f"--resume") in out.getvalue()
+    del fail[("reinforce", 1)]
+    calls.clear()
+    bench_mod.bench(["reinforce"], seeds=[0, 1], steps=300, out=tmp_path, file=io.StringIO(), grid=grid,
+                    resume=True)
+    assert calls == [("reinforce", 1, {"lr": 0.001}), ("reinforce", 0, {"lr": 0.003}),
+                     ("reinforce", 1, {"lr": 0.003})]
+
+
+def test_the_resume_command_gives_back_the_grid_and_the_ray_address():
+    grid = dict([bench_mod.parse_set("hidden_sizes=(32, 32),(64, 64)"), bench_mod.parse_set("baseline=value,none")])
+    command = bench_mod.resume_command(["reinforce"], [0, 1], None, "out", grid=grid, ray="127.0.0.1:6379")
+    assert command == ("python -m rlnotes bench reinforce --seeds 0 1 --set 'hidden_sizes=(32, 32),(64, 64)' "
+                       "--set baseline=value,none --out out --ray 127.0.0.1:6379 --resume")
+    import shlex
+    args = shlex.split(command)
+    sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
+    assert dict(bench_mod.parse_set(s) for s in sets) == grid      # read back, the same grid
+    assert bench_mod.resume_command(["dqn"], [0], 500, "o", ray="local").endswith("--out o --ray --resume")
+
+
+def test_peers_with_ray_or_set_is_refused_before_anything_runs(tmp_path, fake_runs):
+    calls, fail = fake_runs
+    for kwargs in ({"ray": "local"}, {"grid": {"lr": [0.01]}}):
+        with pytest.raises(ValueError, match="--peers runs the default settings"):
+            bench_mod.bench(["reinforce"], seeds=[0], out=tmp_path, file=io.StringIO(), peers=True, **kwargs)
+    assert calls == []
