@@ -76,10 +76,10 @@ def mlp(sizes, activation=nn.Tanh, output_activation=nn.Identity):
 
 
 def polyak_update(target, source, tau):
-    r"""Move a target network towards its online network: $\phi' \leftarrow \tau\phi + (1 - \tau)\phi'$.
+    r"""Move a target network towards its online network: $\phi^- \leftarrow \tau\phi + (1 - \tau)\phi^-$.
 
-    For every parameter, in place and without gradient, as $\phi' + \tau(\phi - \phi')$
-    (``Tensor.lerp_``). $\tau = 1$ is an exact copy $\phi' \leftarrow \phi$ (DQN's refresh of
+    For every parameter, in place and without gradient, as $\phi^- + \tau(\phi - \phi^-)$
+    (``Tensor.lerp_``). $\tau = 1$ is an exact copy $\phi^- \leftarrow \phi$ (DQN's refresh of
     its target network every $C$ steps, {ref}`ch-dqn`); a small $\tau$ is the soft update of
     DDPG, an exponential average over about $1/\tau$ updates ({ref}`ch-ddpg`).
 
@@ -90,9 +90,9 @@ def polyak_update(target, source, tau):
     with torch.no_grad():
         for p_target, p in parameter_pairs(target, source, "polyak_update"):  # shapes checked
             if tau == 1.0:
-                p_target.copy_(p)                                  # φ' ← φ
+                p_target.copy_(p)                                  # φ⁻ ← φ
             else:
-                p_target.lerp_(p, tau)                             # φ' ← φ' + τ(φ − φ')
+                p_target.lerp_(p, tau)                             # φ⁻ ← φ⁻ + τ(φ − φ⁻)
 
 
 def diag_gaussian_log_prob(mean, log_std, action):

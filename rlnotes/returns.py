@@ -252,23 +252,23 @@ def ddpg_targets(actor_targ, critic_targ, rewards, next_obs, terminated, gamma,
                  target_noise=0.0, target_noise_clip=0.5, generator=None):
     r"""The regression targets of DDPG's critic {cite}`lillicrap2016ddpg` (and TD3's), no gradient.
 
-    DDPG: $y = r + \gamma (1 - \text{terminated})\, Q_{\phi'}(s', \mu_{\theta'}(s'))$.
-    TD3 {cite}`fujimoto2018td3`: $y = r + \gamma (1 - \text{terminated}) \min_{j} Q_{\phi'_j}(s', a')$
+    DDPG: $y = r + \gamma (1 - \text{terminated})\, Q_{\phi^-}(s', \mu_{\theta^-}(s'))$.
+    TD3 {cite}`fujimoto2018td3`: $y = r + \gamma (1 - \text{terminated}) \min_{j} Q_{\phi^-_j}(s', a')$
     over the target critics, with
-    $a' = \text{clip}(\mu_{\theta'}(s') + \text{clip}(\epsilon, -c, c), -1, 1)$,
+    $a' = \text{clip}(\mu_{\theta^-}(s') + \text{clip}(\epsilon, -c, c), -1, 1)$,
     $\epsilon \sim \mathcal N(0, \tilde\sigma^2)$ if ``target_noise`` $= \tilde\sigma > 0$.
     With one critic the min is that critic itself. Derived in {ref}`ch-ddpg`.
 
-    actor_targ: $\mu_{\theta'}$, (B, obs_dim) -> actions (B, d) in [-1, 1];
-    critic_targ: $Q_{\phi'}$, (obs (B, obs_dim), actions (B, d)) -> (n_critics, B).
+    actor_targ: $\mu_{\theta^-}$, (B, obs_dim) -> actions (B, d) in [-1, 1];
+    critic_targ: $Q_{\phi^-}$, (obs (B, obs_dim), actions (B, d)) -> (n_critics, B).
     rewards, terminated: float tensors (B,) (terminated 1.0/0.0 — not "done": a truncated
     transition bootstraps); next_obs: (B, obs_dim). generator: a ``torch.Generator`` for the
     smoothing noise (None: torch's global one). Returns (B,).
     """
     with torch.no_grad():
-        a_next = actor_targ(next_obs)                                        # μ_θ'(s')
+        a_next = actor_targ(next_obs)                                        # μ_θ⁻(s')
         if target_noise > 0:
             eps = torch.randn(a_next.shape, generator=generator) * target_noise
             a_next = (a_next + eps.clamp(-target_noise_clip, target_noise_clip)).clamp(-1.0, 1.0)
-        q_next = critic_targ(next_obs, a_next).min(dim=0).values            # min_j Q_φ'_j(s', a')
+        q_next = critic_targ(next_obs, a_next).min(dim=0).values            # min_j Q_φ⁻_j(s', a')
         return rewards + gamma * (1.0 - terminated) * q_next                # r + γ(1 − term) Q'

@@ -128,7 +128,7 @@ def test_update_steps_the_critic_then_the_actor_against_the_updated_critic():
     # φ's gradient is the critic loss's alone: the actor's loss did not reach it
     assert torch.allclose(torch.cat([p.grad.flatten() for p in critic.parameters()]), g_q, atol=1e-12)
     assert all(p.requires_grad for p in critic.parameters())              # unfrozen again
-    # soft updates from the new parameters: φ' ← τφ₁ + (1−τ)φ'₀, θ' ← τθ₁ + (1−τ)θ'₀
+    # soft updates from the new parameters: φ⁻ ← τφ₁ + (1−τ)φ⁻₀, θ⁻ ← τθ₁ + (1−τ)θ⁻₀
     assert torch.allclose(_flat(critic_targ), 0.1 * phi1 + 0.9 * phi_targ0, atol=1e-12)
     assert torch.allclose(_flat(actor_targ), 0.1 * theta1 + 0.9 * theta_targ0, atol=1e-12)
     assert float(loss_q) > 0 and loss_pi is not None

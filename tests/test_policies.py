@@ -72,14 +72,14 @@ def test_polyak_update_matches_the_closed_form():
     source = randomise(mlp([3, 16, 16, 2], activation=nn.ReLU), 0)
     target = randomise(mlp([3, 16, 16, 2], activation=nn.ReLU), 1)
     start = [p.detach().clone() for p in target.parameters()]
-    polyak_update(target, source, 0.25)                           # one step: τφ + (1 − τ)φ'
+    polyak_update(target, source, 0.25)                           # one step: τφ + (1 − τ)φ⁻
     for p0, p, q in zip(start, source.parameters(), target.parameters()):
         torch.testing.assert_close(q, 0.25 * p + 0.75 * p0)
         assert not q.requires_grad or q.grad is None
     tau, k = 0.1, 7
     for _ in range(k):
         polyak_update(target, source, tau)
-    # k + 1 updates towards a fixed source: φ'_k = φ + (1 − τ)^k · 0.75 (φ'_0 − φ)
+    # k + 1 updates towards a fixed source: φ⁻_k = φ + (1 − τ)^k · 0.75 (φ⁻_0 − φ)
     for p0, p, q in zip(start, source.parameters(), target.parameters()):
         assert torch.allclose(q, p + (1 - tau) ** k * 0.75 * (p0 - p), atol=1e-6)
     assert all(not torch.equal(p, q) for p, q in zip(source.parameters(), target.parameters()))

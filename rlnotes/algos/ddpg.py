@@ -5,10 +5,10 @@ continuous action space $\mathcal A = [\text{low}, \text{high}]^d$:
 
 * the **critic** $Q_\phi(s, a)$, fitted like DQN's Q-network to one-step targets — but the
   $\max_{a'}$ of DQN's target is replaced by the action the actor picks,
-  $a' = \mu_{\theta'}(s')$, so no optimisation over actions is needed:
+  $a' = \mu_{\theta^-}(s')$, so no optimisation over actions is needed:
 
 $$
-y = r + \gamma\,(1 - \text{terminated})\; Q_{\phi'}\big(s', \mu_{\theta'}(s')\big), \qquad
+y = r + \gamma\,(1 - \text{terminated})\; Q_{\phi^-}\big(s', \mu_{\theta^-}(s')\big), \qquad
 L(\phi) = \frac1B \sum_{\text{batch}} \big(Q_\phi(s, a) - y\big)^2 ;
 $$
 
@@ -21,7 +21,7 @@ $$
 Each update follows the papers' order: a critic step on $L(\phi)$ (its own Adam), then an
 actor step up $J(\theta)$ against the critic *just updated* (its own Adam; $\phi$ is frozen
 meanwhile, so the actor's gradient does not reach it), then the soft updates of the **target
-networks** $\phi', \theta'$, Polyak averages $\phi' \leftarrow \tau\phi + (1-\tau)\phi'$
+networks** $\phi^-, \theta^-$, Polyak averages $\phi^- \leftarrow \tau\phi + (1-\tau)\phi^-$
 (with ``policy_delay`` $> 1$, the actor step and the soft updates come after every
 ``policy_delay``-th critic step only). Transitions come from a
 :class:`rlnotes.buffers.ReplayBuffer`; exploration is added to the deterministic actor by a **behaviour policy**
@@ -106,7 +106,7 @@ class Config:
     critic_lr: float = learning_rate(1e-3, "1e-4 to 1e-3")  #: Adam's step size for φ
     gamma: float = in_range(0.98, "[0, 1]", "a discount")  #: discount γ
     tau: float = in_range(0.005, "(0, 1]", "the Polyak rate",
-                          "1: hard copy; DDPG uses 0.001 to 0.005")  #: φ' ← τφ + (1-τ)φ', and θ'
+                          "1: hard copy; DDPG uses 0.001 to 0.005")  #: φ⁻ ← τφ + (1-τ)φ⁻, and θ⁻
     # replay and updates
     buffer_size: int = positive_int(100_000)            #: replay capacity (transitions)
     batch_size: int = positive_int(256)                 #: B, transitions per minibatch
@@ -327,8 +327,8 @@ def update(agent, targets, optimizers, batch, config, update_actor=True, generat
 
     1. the targets $y$ (:func:`rlnotes.returns.ddpg_targets`) and a critic step on $L(\phi)$;
     2. if ``update_actor``: an actor step up $J(\theta)$ against the critic just updated, with
-       $\phi$ frozen, then the soft updates $\phi' \leftarrow \tau\phi + (1-\tau)\phi'$ and
-       $\theta' \leftarrow \tau\theta + (1-\tau)\theta'$.
+       $\phi$ frozen, then the soft updates $\phi^- \leftarrow \tau\phi + (1-\tau)\phi^-$ and
+       $\theta^- \leftarrow \tau\theta + (1-\tau)\theta^-$.
 
     targets: ``(actor_targ, critic_targ)``; optimizers: ``(critic_optimizer, actor_optimizer)``;
     batch: tensors ``(obs, actions, rewards, next_obs, terminated)``, actions in normalised units.
@@ -337,7 +337,7 @@ def update(agent, targets, optimizers, batch, config, update_actor=True, generat
     actor_targ, critic_targ = targets
     critic_optimizer, actor_optimizer = optimizers
     obs, actions, rewards, next_obs, terminated = batch
-    # critic: y = r + γ(1 − terminated) Q_φ'(s', μ_θ'(s')); a gradient step on L(φ)
+    # critic: y = r + γ(1 − terminated) Q_φ⁻(s', μ_θ⁻(s')); a gradient step on L(φ)
     y = ddpg_targets(actor_targ, critic_targ, rewards, next_obs, terminated, config.gamma,
                      config.target_noise, config.target_noise_clip, generator)
     loss_q = critic_loss(agent.critic, obs, actions, y)
@@ -354,8 +354,8 @@ def update(agent, targets, optimizers, batch, config, update_actor=True, generat
     actor_optimizer.step()
     agent.critic.requires_grad_(True)
     # targets: Polyak averages
-    polyak_update(critic_targ, agent.critic, config.tau)                     # φ' ← τφ + (1−τ)φ'
-    polyak_update(actor_targ, agent.actor, config.tau)                       # θ' ← τθ + (1−τ)θ'
+    polyak_update(critic_targ, agent.critic, config.tau)                     # φ⁻ ← τφ + (1−τ)φ⁻
+    polyak_update(actor_targ, agent.actor, config.tau)                       # θ⁻ ← τθ + (1−τ)θ⁻
     return loss_q.detach(), loss_pi.detach()
 
 
@@ -394,8 +394,8 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     env = make_vec_env(env_id, n_envs=1, seed=seed)                          # same-step autoreset
     _check_env(env, env_id)
     agent = make_agent(env, config, seed)
-    actor_targ = copy.deepcopy(agent.actor).requires_grad_(False)            # θ' ← θ
-    critic_targ = copy.deepcopy(agent.critic).requires_grad_(False)          # φ' ← φ
+    actor_targ = copy.deepcopy(agent.actor).requires_grad_(False)            # θ⁻ ← θ
+    critic_targ = copy.deepcopy(agent.critic).requires_grad_(False)          # φ⁻ ← φ
     optimizers = (torch.optim.Adam(agent.critic.parameters(), lr=config.critic_lr, fused=True),
                   torch.optim.Adam(agent.actor.parameters(), lr=config.actor_lr, fused=True))
     obs_dim, act_dim = agent.obs_dim, agent.act_dim
