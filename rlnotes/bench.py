@@ -926,6 +926,12 @@ def summary_rows(results, window=TRAIN_WINDOW):
     return of the last ``window`` training episodes first reaches the threshold, per seed and
     median / min / max over seeds), and ``threshold_ratio``, our median wall to threshold
     divided by the peer's (None without a peer, or when either median is not reached).
+
+    Wall times are compared like for like: ``ratio`` and ``threshold_ratio`` use only our seeds
+    that the peer also ran (``paired_to_threshold``, ``paired_seeds``), because those ran in one
+    process, ours and the peer's interleaved seed by seed, under the same load; our other seeds
+    may have run elsewhere or alongside other jobs. Step counts do not depend on the machine,
+    so the steps columns use every seed.
     ``settings`` and ``peer_settings`` (:func:`run_settings`) give each side's budget,
     networks, environment copies and throughput.
     """
@@ -946,16 +952,25 @@ def summary_rows(results, window=TRAIN_WINDOW):
             "date": ours["machine"]["date"], "cpu": ours["machine"]["cpu_model"],
             "window": int(window), "to_threshold": to_threshold, "settings": run_settings(ours),
             "peer_to_threshold": None, "peer_settings": None, "threshold_ratio": None,
+            "paired_seeds": None, "paired_wall": None, "paired_to_threshold": None,
         }
         if peer is not None:
+            peer_seeds = {x["seed"] for x in peer["seeds"]}
+            paired = [x for x in seeds if x["seed"] in peer_seeds]        # ran beside the peer's seeds
+            if not paired:
+                raise ValueError(f"{algo}: none of our seeds is one of the peer's seeds {sorted(peer_seeds)}; "
+                                 f"rerun with `bench {algo} --peers` so the two sides run side by side")
+            paired_wall = float(np.median([x["wall_seconds"] for x in paired]))
             peer_wall = float(np.median([x["wall_seconds"] for x in peer["seeds"]]))
             row.update(peer=f"SB3 {peer['peer']}", peer_solved=sum(bool(x["solved"]) for x in peer["seeds"]),
-                       peer_wall=peer_wall, ratio=wall / peer_wall,
+                       peer_wall=peer_wall, ratio=paired_wall / peer_wall, paired_seeds=len(paired),
+                       paired_wall=paired_wall,
+                       paired_to_threshold=threshold_summary(paired, ours["threshold"], window),
                        peer_median_steps=float(np.median([x["env_steps"] for x in peer["seeds"]])),
                        peer_median_eval=float(np.median([x["eval_mean"] for x in peer["seeds"]])))
             peer_to = threshold_summary(peer["seeds"], ours["threshold"], window)
             row.update(peer_to_threshold=peer_to, peer_settings=run_settings(peer))
-            ours_t, peer_t = to_threshold["median_wall"], peer_to["median_wall"]
+            ours_t, peer_t = row["paired_to_threshold"]["median_wall"], peer_to["median_wall"]
             if math.isfinite(ours_t) and math.isfinite(peer_t) and peer_t > 0:
                 row["threshold_ratio"] = ours_t / peer_t
         rows.append(row)

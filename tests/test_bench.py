@@ -196,6 +196,15 @@ def test_summary_rows_add_time_to_threshold_and_the_like_for_like_ratio():
     results["toy"]["ours"] = _summary([history_from([0] * 8)] * 3, 50)
     (row,) = summary_rows(results, window=3)
     assert row["to_threshold"]["median_wall"] == math.inf and row["threshold_ratio"] is None
+    # wall times are compared on the seeds both sides ran (side by side): a seed of ours the
+    # peer did not run, however slow, changes neither ratio
+    slow = _summary([history_from([0] * 6 + RISING, seconds_per_episode=100.0)] * 4, 50, wall=1000.0)["seeds"]
+    extra = [x | {"seed": 7 + k} for k, x in enumerate(slow)]         # 4 slow seeds the peer did not run
+    results["toy"]["ours"] = ours | {"seeds": ours["seeds"] + extra}
+    (row,) = summary_rows(results, window=3)
+    assert row["seeds"] == 7 and row["paired_seeds"] == 3 and row["median_wall"] == 1000.0
+    assert row["ratio"] == pytest.approx(10.0 / 40.0) and row["threshold_ratio"] == pytest.approx(4.0 / 12.0)
+    assert row["to_threshold"]["reached"] == 6                       # steps use every seed
     # no peer: no peer numbers
     (row,) = summary_rows({"toy": {"ours": ours, "peer": None}}, window=3)
     assert row["peer_to_threshold"] is None and row["peer_settings"] is None

@@ -24,7 +24,7 @@ CHAPTER_TESTS = ["tests.test_exercises", "tests.test_exercises_policies",
                  "tests.test_exercises_score_function", "tests.test_exercises_variance_reduction",
                  "tests.test_exercises_importance_sampling", "tests.test_exercises_ppo",
                  "tests.test_exercises_actor_critic", "tests.test_exercises_dqn",
-                 "tests.test_exercises_ddpg"]
+                 "tests.test_exercises_ddpg", "tests.test_exercises_comparing"]
 
 
 def _cases():

@@ -18,6 +18,7 @@ checkers of each chapter live in a module named after the chapter and are all im
 here, e.g. ``from rlnotes.exercises import check_bellman_backup``.
 """
 from .actor_critic import *  # noqa: F401,F403
+from .comparing import *  # noqa: F401,F403
 from .core import Hint, NotAttempted, ReturnsNone, Verdict, as_array, call, checker, time_limit  # noqa: F401
 from .ddpg import *  # noqa: F401,F403
 from .dqn import *  # noqa: F401,F403
