@@ -18,7 +18,7 @@ def cells(notebook):
 def solution_code(notebook, label):
     """The ```python block of the chapter's {solution} cell for exercise ``label``."""
     for kind, source in cells(notebook):
-        if kind == "markdown" and re.search(r"\{solution\}\s+" + re.escape(label) + r"\b", source):
+        if kind == "markdown" and re.search(r"\{solution\}\s+" + re.escape(label) + r"(?![\w-])", source):
             blocks = re.findall(r"```python\n(.*?)\n```", source, flags=re.S)
             assert len(blocks) == 1, f"the solution of {label} should hold one ```python block"
             return blocks[0]

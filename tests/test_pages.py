@@ -11,9 +11,16 @@ _toc.yml it loads the built HTML from a local server on 127.0.0.1 and checks tha
 * every link inside the book leads to a page that exists, and every #anchor to an element of
   that page (API source links included);
 * the page raises no JavaScript error;
-* the benchmarks appendix shows the numbers of the committed data files.
+* the benchmarks appendix shows the numbers of the committed data files;
+* the figures the text refers to by name are in their pages, loaded;
+* equations are numbered by chapter, "(6.3)", and every reference to one reads as its label;
+* wide tables fit the text column of a laptop screen (1280 and 1366 pixels) and their text
+  stands out from its background in the light and the dark theme.
 
 Screenshots of every page (light and dark theme) are written to ``_build/screenshots/``.
+The check reads the book from ``_build/html``; set ``RLNOTES_BOOK_HTML`` to check a book built
+elsewhere (``jupyter-book build . --path-output DIR`` writes ``DIR/_build/html``); the
+screenshots then go next to it.
 Locally the test skips with a message when Chromium is missing; under CI (``CI`` set) a missing
 browser is a failure, since ``.ci/run`` installs it.
 """
@@ -33,8 +40,8 @@ import yaml
 pytestmark = pytest.mark.pages
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
+HTML = pathlib.Path(os.environ.get("RLNOTES_BOOK_HTML") or ROOT / "_build" / "html").resolve()
+SHOTS = HTML.parent / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -53,6 +60,27 @@ def _toc_files():
 
 
 PAGES = _toc_files()
+
+#: figures that the text refers to by name ({numref}/{ref}): page -> the ids of their elements
+FIGURES = {
+    "book/intro": ["fig-roadmap"],
+    "book/score_function": ["fig-trajectory-factorisation"],
+    "book/variance_reduction": ["fig-causality-grid"],
+    "book/importance_sampling": ["fig-importance-sampling"],
+}
+
+
+def _chapter_numbers():
+    """The number each chapter should carry, from _toc.yml alone: chapters of the parts marked
+    ``numbered`` are counted 1, 2, ... across parts; other parts are not numbered."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    numbers, n = {}, 0
+    for part in toc.get("parts", []):
+        if part.get("numbered", toc.get("defaults", {}).get("numbered", False)):
+            for chapter in part["chapters"]:
+                n += 1
+                numbers[chapter["file"]] = n
+    return numbers
 
 
 def _chromium_path():
@@ -203,6 +231,17 @@ def test_page_reads_right(browser, server, doc):
             tb = page.eval_on_selector_all(".cell_output", "els => els.filter(e => /Traceback \\(most recent call last\\)/.test(e.innerText)).length")
             assert tb == 0, f"{doc}: a cell output shows a Python traceback"
 
+        # the figures the text names are there, and loaded
+        for fig_id in FIGURES.get(doc, []):
+            state = page.evaluate("""id => {
+                const el = document.getElementById(id);
+                if (!el) return "missing";
+                const img = el.tagName === "IMG" ? el : el.querySelector("img");
+                if (!img) return "no <img>";
+                return img.complete && img.naturalWidth > 0 ? "loaded" : "not loaded";
+            }""", fig_id)
+            assert state == "loaded", f"{doc}: figure #{fig_id}: {state}"
+
         # solutions are hidden until clicked
         solutions = page.locator("div.solution")
         for i in range(solutions.count()):
@@ -299,7 +338,7 @@ def test_benchmark_page_shows_the_committed_numbers(browser, server):
                 solved, steps, wall, ev = r["peer_solved"], r["peer_median_steps"], r["peer_wall"], r["peer_median_eval"]
             else:
                 solved, steps, wall, ev = r["solved"], r["median_steps"], r["median_wall"], r["median_eval"]
-            assert shown["solved"] == f"{solved}/{r['seeds']}"
+            assert shown["solved"] == f"{solved}/{r['peer_to_threshold']['n'] if side else r['seeds']}"   # own count
             assert _number(shown["median steps"]) == pytest.approx(steps, abs=0.5)
             assert float(shown["median wall (s)"]) == pytest.approx(wall, abs=0.051)
             assert float(shown["median eval"]) == pytest.approx(ev, abs=0.051)
@@ -359,5 +398,114 @@ def test_dark_theme_screenshot(browser, server, doc):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{doc.replace('/', '_')}-dark.png"), full_page=False)
         assert not errors, f"{doc} (dark): JavaScript errors: {errors[:5]}"
+    finally:
+        context.close()
+
+
+_EQNO = re.compile(r'<div class="math notranslate nohighlight" id="(equation-[^"]+)">\s*'
+                   r'<span class="eqno">\(([^()<]*)\)')
+_EQREF = re.compile(r'<a class="reference internal" href="([^"#]*)#(equation-[^"]+)">([^<]*)</a>')
+_TITLE_NUMBER = re.compile(r'<h1><span class="section-number">([\d.]+?)\.?\s*</span>')
+
+
+@functools.lru_cache(maxsize=None)
+def _equation_labels(path):
+    """{anchor: label} of the numbered equations of a built page, in page order."""
+    return dict(_EQNO.findall(path.read_text(errors="replace")))
+
+
+def test_equations_are_numbered_by_chapter():
+    """In chapter 6 the equations read (6.1), (6.2), ... in page order, and every {eq} reference,
+    on its own page or another, reads exactly as the label of the equation it links to."""
+    if not (HTML / "index.html").exists():
+        _skip_or_fail("the book is not built: run `make test` (or `make book`) first")
+    numbers = _chapter_numbers()
+    assert "book/ppo" in numbers, "_toc.yml: the PPO chapter should be in a numbered part"
+    n_refs = 0
+    for doc in PAGES:
+        path = HTML / f"{doc}.html"
+        assert path.exists(), f"{doc} is in _toc.yml but not in the built book {HTML}: build it again"
+        text = path.read_text(errors="replace")
+        labels = list(_equation_labels(path).values())
+        if doc in numbers:
+            title = _TITLE_NUMBER.search(text)
+            assert title and title.group(1) == str(numbers[doc]), \
+                f"{doc}: the title should carry the chapter number {numbers[doc]} (from _toc.yml)"
+            expected = [f"{numbers[doc]}.{k}" for k in range(1, len(labels) + 1)]
+            assert labels == expected, f"{doc}: equations numbered {labels[:4]}..., expected {expected[:4]}..."
+        for href, anchor, shown in _EQREF.findall(text):
+            target = (path.parent / href).resolve() if href else path
+            label = _equation_labels(target).get(anchor) if target.exists() else None
+            assert label is not None, f"{doc}: a reference to {href}#{anchor}, which is no numbered equation"
+            assert shown == f"({label})", f"{doc}: the reference to {href}#{anchor} reads {shown!r}, " \
+                                          f"its equation is labelled ({label})"
+            n_refs += 1
+    ppo = list(_equation_labels(HTML / "book/ppo.html").values())
+    assert ppo and ppo[0] == f"{numbers['book/ppo']}.1", f"the PPO chapter's first equation is ({ppo[:1]})"
+    assert n_refs > 0, "no {eq} reference found: has the HTML of a reference changed?"
+
+
+_TOO_WIDE = """() => Array.from(document.querySelectorAll('main table'))
+    .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1 || t.scrollWidth > t.clientWidth + 1
+                 || t.getBoundingClientRect().right > document.querySelector('article').getBoundingClientRect().right + 1)
+    .map(t => t.querySelector('tr').innerText.slice(0, 60))"""
+
+# tables of names and numbers (five columns or more, no links): every cell on one line
+_BROKEN_CELLS = """() => Array.from(document.querySelectorAll('main table'))
+    .filter(t => t.rows[0].cells.length >= 5 && !t.querySelector('td a'))
+    .flatMap(t => Array.from(t.querySelectorAll('td'))).filter(td => {
+        const tops = new Set(), walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+            const range = document.createRange(); range.selectNodeContents(n);
+            for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+        }
+        return tops.size > 1; })
+    .map(td => td.innerText)"""
+
+# WCAG 2 contrast of the text of every table cell (and of the links and code in it) against the
+# background it is drawn on (the first opaque one up the tree, translucent ones composited)
+_LOW_CONTRAST = """() => {
+    const rgba = s => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+        const v = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+    const background = el => { const layers = [];
+        for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
+            if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+        let base = [255, 255, 255];
+        for (const c of layers.reverse()) base = base.map((x, i) => c[3] * c[i] + (1 - c[3]) * x);
+        return base; };
+    const lum = c => { const [r, g, b] = c.slice(0, 3).map(x => { x /= 255;
+        return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const low = [];
+    for (const el of document.querySelectorAll('main table th, main table td, main table td a, main table td code')) {
+        if (!el.innerText.trim()) continue;
+        const fg = rgba(getComputedStyle(el).color), bg = background(el);
+        if (!fg) { low.push(el.innerText.slice(0, 30) + ': colour ' + getComputedStyle(el).color); continue; }
+        const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+        const ratio = (hi + 0.05) / (lo + 0.05);
+        if (ratio < 4.5) low.push(el.innerText.slice(0, 30) + ': ' + ratio.toFixed(2));
+    }
+    return low; }"""
+
+
+@pytest.mark.parametrize("doc", ["book/benchmarks", "book/where_next"])
+def test_wide_tables_read_on_a_laptop(browser, server, doc):
+    """The wide tables (benchmark results, the map of the algorithms) fit the text column at the
+    common laptop widths, without sideways scrolling or names and numbers broken over two lines,
+    and their text has a contrast of at least 4.5:1 (WCAG AA), in the dark and the light theme."""
+    context, page, errors, external = _open(browser, server, doc, theme="dark")
+    try:
+        assert page.eval_on_selector_all("main table", "ts => ts.length") > 0, f"{doc}: no table"
+        for theme in ("dark", "light"):          # the theme switch sets this attribute, in place
+            page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
+            assert page.evaluate("() => document.documentElement.dataset.theme") == theme
+            for width, height in ((1366, 768), (1280, 800)):
+                page.set_viewport_size({"width": width, "height": height})
+                too_wide = page.evaluate(_TOO_WIDE)
+                assert not too_wide, f"{doc} at {width} px ({theme}): tables wider than the text column: {too_wide}"
+                broken = page.evaluate(_BROKEN_CELLS)
+                assert not broken, f"{doc} at {width} px ({theme}): names or numbers broken over lines: {broken[:5]}"
+            low = page.evaluate(_LOW_CONTRAST)
+            assert not low, f"{doc} ({theme}): table text with too little contrast: {low[:5]}"
     finally:
         context.close()
