@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from .core import Hint, as_array, call, checker, diagnose, to_numpy
+from .core import Hint, _, as_array, call, checker, diagnose, to_numpy
 
 __all__ = ["check_n_step_targets", "check_entropy_bonus"]
 
@@ -51,11 +51,11 @@ def _nstep_cases():
     rng = np.random.default_rng(5)
     cases = []
     for desc, T, gamma, term, trunc in [
-        ("T = 6 steps, an episode terminates at t = 2, γ = 0.9", 6, 0.9,
+        (_("T = 6 steps, an episode terminates at t = 2, γ = 0.9"), 6, 0.9,
          [0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0]),
-        ("T = 7 steps, one truncation (time limit) at t = 3, γ = 0.5", 7, 0.5,
+        (_("T = 7 steps, one truncation (time limit) at t = 3, γ = 0.5"), 7, 0.5,
          [0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 0]),
-        ("T = 8 steps, a termination at t = 1 and a truncation at t = 5, γ = 0.99", 8, 0.99,
+        (_("T = 8 steps, a termination at t = 1 and a truncation at t = 5, γ = 0.99"), 8, 0.99,
          [0, 1, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1, 0, 0]),
     ]:
         r = np.round(rng.uniform(-1, 2, T), 2)
@@ -69,31 +69,35 @@ def check_n_step_targets(fn):
     r"""Exercise: ``n_step_targets(rewards, next_values, terminated, truncated, gamma)`` -> $\hat G_t$, shape (T,)."""
     for case, r, v_next, term, trunc, gamma in _nstep_cases():
         args = (r.copy(), v_next.copy(), term.copy(), trunc.copy(), gamma)
-        answer = as_array(call(fn, *args), r.shape, f"the targets for {case}")
+        answer = as_array(call(fn, *args), r.shape, _("the targets for {case}").format(case=case))
         expected = _targets(r, v_next, term, trunc, gamma)
         mistakes = [
             (_targets(r, v_next, term, trunc, gamma, stop_at_term=False),
-             "you bootstrapped through a termination", "A terminal state has value 0: after "
-             "terminated[t] nothing follows, so multiply the bootstrap by (1 - terminated[t])."),
+             _("you bootstrapped through a termination"), _("A terminal state has value 0: after "
+             "terminated[t] nothing follows, so multiply the bootstrap by (1 - terminated[t]).")),
             (_targets(r, v_next, term, trunc, gamma, boot_trunc=False),
-             "you treated the truncation like a termination (no bootstrap)", "A time limit "
+             _("you treated the truncation like a termination (no bootstrap)"), _("A time limit "
              "does not end the task: at truncated[t] the target is r_t + γ V(s_{t+1}), with "
-             "next_values[t] the value of the true final observation."),
+             "next_values[t] the value of the true final observation.")),
             (_targets(r, v_next, term, trunc, gamma, split_trunc=False),
-             "your sum runs across the truncation into the next episode", "At truncated[t] the "
-             "episode ends: use V(s_{t+1}) = next_values[t] there, not the next step's target."),
+             _("your sum runs across the truncation into the next episode"), _("At truncated[t] "
+             "the episode ends: use V(s_{t+1}) = next_values[t] there, not the next step's "
+             "target.")),
             (_targets(r, v_next, term, trunc, gamma, boot_end=False),
-             "you did not bootstrap at the end of the rollout", "The last step's episode goes "
-             "on: start the backward recursion from next_values[-1], Ĝ_{T-1} = r_{T-1} + γ V(s_T)."),
+             _("you did not bootstrap at the end of the rollout"), _("The last step's episode "
+             "goes on: start the backward recursion from next_values[-1], "
+             "Ĝ_{T-1} = r_{T-1} + γ V(s_T).")),
             (_targets(r, v_next, term, trunc, gamma, one_step=True),
-             "you computed one-step TD targets r_t + γ V(s_{t+1})", "The n-step target uses the "
-             "real rewards up to the end of the rollout: Ĝ_t = r_t + γ Ĝ_{t+1} inside an episode."),
-            (_targets(r, v_next, term, trunc, 1.0), "you forgot the discount γ",
+             _("you computed one-step TD targets r_t + γ V(s_{t+1})"), _("The n-step target uses "
+             "the real rewards up to the end of the rollout: Ĝ_t = r_t + γ Ĝ_{t+1} inside an "
+             "episode.")),
+            (_targets(r, v_next, term, trunc, 1.0), _("you forgot the discount γ"),
              "Ĝ_t = r_t + gamma * Ĝ_{t+1}."),
         ]
-        diagnose(answer, expected, mistakes, "the n-step target Ĝ_t", case, index_name="step", **_TOL)
-    return ("n_step_targets gives the n-step targets on 3 rollouts (terminations, a truncation "
-            "and the rollout's end bootstrapped correctly).")
+        diagnose(answer, expected, mistakes, _("the n-step target Ĝ_t"), case,
+                 index_name=_("step"), **_TOL)
+    return _("n_step_targets gives the n-step targets on 3 rollouts (terminations, a truncation "
+             "and the rollout's end bootstrapped correctly).")
 
 
 # ============================================================================================
@@ -114,9 +118,9 @@ def _entropy_rows(logits):
 def _entropy_cases():
     rng = np.random.default_rng(11)
     return [
-        ("a batch of B = 5 states, A = 2 actions", rng.normal(size=(5, 2)) * 2),
-        ("B = 4 states, A = 5 actions", rng.normal(size=(4, 5))),
-        ("B = 3 states with large logits (one is 800)",
+        (_("a batch of B = 5 states, A = 2 actions"), rng.normal(size=(5, 2)) * 2),
+        (_("B = 4 states, A = 5 actions"), rng.normal(size=(4, 5))),
+        (_("B = 3 states with large logits (one is 800)"),
          np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0], [-40.0, 10.0, 10.0]])),
     ]
 
@@ -128,43 +132,48 @@ def check_entropy_bonus(fn):
         x = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
         answer = call(fn, x)
         if not isinstance(answer, torch.Tensor):
-            raise Hint(f"return a torch tensor ({case}), got {type(answer).__name__}: the bonus is "
-                       "part of the loss, so keep it a tensor with its gradient (no .item() or "
-                       ".numpy()).")
+            raise Hint(_("return a torch tensor ({case}), got {type}: the bonus is part of the "
+                         "loss, so keep it a tensor with its gradient (no .item() or .numpy()).")
+                       .format(case=case, type=type(answer).__name__))
         if answer.numel() == 1 and not answer.requires_grad:
-            raise Hint(f"your entropy carries no gradient ({case}): the bonus is part of the loss, "
-                       "so compute it with torch operations on the logits (no .item(), .numpy() or "
-                       "torch.no_grad()).")
+            raise Hint(_("your entropy carries no gradient ({case}): the bonus is part of the loss, "
+                         "so compute it with torch operations on the logits (no .item(), .numpy() "
+                         "or torch.no_grad()).").format(case=case))
         value = to_numpy(answer)
         arr = np.asarray(value, dtype=float) if not isinstance(value, (str, dict)) else None
         if arr is None:
-            raise Hint(f"return a single number (a 0-d tensor) ({case}); got {type(value).__name__}")
+            raise Hint(_("return a single number (a 0-d tensor) ({case}); got {type}").format(
+                case=case, type=type(value).__name__))
         rows = _entropy_rows(logits)
         if arr.shape == (len(logits),):
-            raise Hint(f"you returned one entropy per state, shape {arr.shape} ({case}); the bonus "
-                       "is their mean over the batch (.mean()).")
+            raise Hint(_("you returned one entropy per state, shape {shape} ({case}); the bonus "
+                         "is their mean over the batch (.mean()).").format(shape=arr.shape, case=case))
         if arr.size != 1:
-            raise Hint(f"return a single number ({case}); got shape {arr.shape}")
+            raise Hint(_("return a single number ({case}); got shape {shape}").format(
+                case=case, shape=arr.shape))
         got = float(arr.reshape(-1)[0])
         expected = rows.mean()
         if not np.isfinite(got):
-            raise Hint(f"your entropy is {got} ({case}): log(softmax(ℓ)) underflows to log(0) for "
-                       "large logits; use torch.log_softmax(logits, dim=-1).")
+            raise Hint(_("your entropy is {value} ({case}): log(softmax(ℓ)) underflows to log(0) "
+                         "for large logits; use torch.log_softmax(logits, dim=-1).").format(
+                value=got, case=case))
         p = np.exp(logits - logits.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
         with np.errstate(all="ignore"):                 # log 0 in the mistakes' answers
             mistakes = [
-                (rows.sum(), "you summed over the batch instead of averaging", "Use .mean() over states."),
-                (-expected, "your sign is flipped (that is L_reg = −H)", "H(p) = −Σ_a p_a log p_a ≥ 0."),
-                (expected / math.log(2), "you used log base 2", "Use the natural logarithm."),
+                (rows.sum(), _("you summed over the batch instead of averaging"),
+                 _("Use .mean() over states.")),
+                (-expected, _("your sign is flipped (that is L_reg = −H)"), "H(p) = −Σ_a p_a log p_a ≥ 0."),
+                (expected / math.log(2), _("you used log base 2"), _("Use the natural logarithm.")),
                 (float(np.mean(-(logits * np.log(np.clip(np.abs(logits), 1e-300, None))).sum(1))),
-                 "you used the logits as probabilities", "First p = softmax(logits) (or "
-                 "log p = log_softmax(logits))."),
-                (float(np.mean(-(p * logits).sum(1))), "you used the logits instead of log p",
-                 "log p_a = ℓ_a − log Σ_b exp(ℓ_b): use torch.log_softmax(logits, dim=-1)."),
-                (float(-(p * np.log(p)).sum(0).mean()), "you summed over the batch axis and averaged "
-                 "over actions", "Sum over actions (dim=-1), then average over states."),
+                 _("you used the logits as probabilities"), _("First p = softmax(logits) (or "
+                 "log p = log_softmax(logits)).")),
+                (float(np.mean(-(p * logits).sum(1))), _("you used the logits instead of log p"),
+                 _("log p_a = ℓ_a − log Σ_b exp(ℓ_b): use torch.log_softmax(logits, dim=-1).")),
+                (float(-(p * np.log(p)).sum(0).mean()), _("you summed over the batch axis and "
+                 "averaged over actions"), _("Sum over actions (dim=-1), then average over "
+                 "states.")),
             ]
-        diagnose(got, expected, mistakes, "the mean entropy", case, **_TOL)
-    return ("entropy_bonus gives the mean entropy of softmax(logits) on 3 batches (large logits "
-            "included), differentiable.")
+        diagnose(got, expected, mistakes, _("the mean entropy"), case, **_TOL)
+    return _("entropy_bonus gives the mean entropy of softmax(logits) on 3 batches (large logits "
+             "included), differentiable.")

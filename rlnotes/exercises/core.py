@@ -43,12 +43,64 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Verdict", "Hint", "NotAttempted", "ReturnsNone", "checker", "call", "TIME_LIMIT", "time_limit",
+__all__ = ["language", "LANGUAGE_VARIABLE", "Verdict", "Hint", "NotAttempted", "ReturnsNone", "checker", "call", "TIME_LIMIT", "time_limit",
            "to_numpy", "number", "as_array", "as_scalar_tensor", "require_unchanged", "through_value_model",
            "gradients", "fmt", "close", "first_diff", "match_mistake", "diagnose"]
 
 TIME_LIMIT = 10.0
 """Seconds one call of the reader's function may take before the checker stops it."""
+
+
+# ---- the reader's language ------------------------------------------------------------------
+# The checkers speak English or Chinese. Their messages are written in English, wrapped in _()
+# where they are made, and translated in gettext catalogs beside this file
+# (locales/zh_CN/LC_MESSAGES/<module>.po, maintained with `python tools/i18n.py update`); a
+# message is a template whose {fields} are filled in after translation.
+LANGUAGE_VARIABLE = "RLNOTES_LANG"
+"""The environment variable that chooses the checkers' language. Unset or ``en`` gives English,
+``zh`` or ``zh_CN`` Chinese (the Chinese edition's notebooks set it in their first cell;
+``make lab LANG=zh`` sets it for the whole session)."""
+
+LANGUAGES = ("en", "zh_CN")
+_LOCALES = pathlib.Path(__file__).with_name("locales")
+
+
+def language() -> str:
+    """The checkers' language now, from :data:`LANGUAGE_VARIABLE`: ``"en"`` or ``"zh_CN"``."""
+    value = os.environ.get(LANGUAGE_VARIABLE, "").strip()
+    if not value or value.lower().startswith("en") or value in ("C", "POSIX"):
+        return "en"
+    if value.lower().replace("-", "_").split(".")[0] in ("zh", "zh_cn", "zh_hans"):
+        return "zh_CN"
+    _unknown_language(value)
+    return "en"
+
+
+@functools.lru_cache(maxsize=None)
+def _unknown_language(value):
+    print(f"(rlnotes: {LANGUAGE_VARIABLE}={value!r} is not a language of the exercise checkers; "
+          f"they answer in English. Set it to one of {', '.join(LANGUAGES)}.)")
+
+
+@functools.lru_cache(maxsize=None)
+def _catalog(lang: str) -> dict:
+    folder = _LOCALES / lang / "LC_MESSAGES"
+    if not folder.is_dir():
+        return {}
+    from babel.messages.pofile import read_po
+
+    out = {}
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as f:
+            out.update({m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy})
+    return out
+
+
+def _(message: str) -> str:
+    """``message`` in the reader's language (:func:`language`); the English itself where a
+    catalog has no translation for it."""
+    lang = language()
+    return message if lang == "en" else _catalog(lang).get(message, message)
 
 
 @dataclass(frozen=True)
@@ -151,9 +203,12 @@ def _where(tb, name) -> str:
     if not frames:
         return ""
     f = frames[-1]
-    inside = "" if f.name == name else f"in {f.name}, "
-    code = f": `{_one_line(f.line, 120)}`" if f.line else ""
-    return f" ({inside}line {f.lineno}{code})"
+    fields = dict(function=f.name, line=f.lineno, code=f"`{_one_line(f.line, 120)}`" if f.line else "")
+    if f.name == name:
+        where = _(" (line {line}: {code})") if f.line else _(" (line {line})")
+    else:
+        where = _(" (in {function}, line {line}: {code})") if f.line else _(" (in {function}, line {line})")
+    return where.format(**fields)
 
 
 def call(fn, *args, **kwargs):
@@ -166,30 +221,32 @@ def call(fn, *args, **kwargs):
     (named, with the line of the reader's code that raised it). A Hint raised by the checker's
     own helpers that ``fn`` calls passes through unchanged.
     """
-    name = getattr(fn, "__name__", "your function")
+    name = getattr(fn, "__name__", None)
+    if name is None:
+        name = _("your function")
     seconds = _limit.get()
     try:
         out = _run_limited(fn, args, kwargs, seconds)
     except NotImplementedError:
         raise NotAttempted() from None
     except _TimeUp as e:
-        raise Hint(f"{name} ran too long (more than {seconds:g} s) and was stopped"
-                   f"{_where(e.__traceback__, name)}. The usual cause is a loop that never ends: a "
-                   "`while` loop whose condition never becomes false (is the variable it tests "
-                   "updated inside the loop?), or a loop over a list that grows as you append to "
-                   "it.") from None
+        raise Hint(_("{name} ran too long (more than {seconds} s) and was stopped{where}. The usual "
+                     "cause is a loop that never ends: a `while` loop whose condition never becomes "
+                     "false (is the variable it tests updated inside the loop?), or a loop over a list "
+                     "that grows as you append to it.").format(
+            name=name, seconds=f"{seconds:g}", where=_where(e.__traceback__, name))) from None
     except Hint:
         raise
     except Exception as e:  # noqa: BLE001 - the reader's code may raise anything
         text = _one_line(e)
-        raise Hint(f"{name} raised {type(e).__name__}{': ' + text if text else ''}"
-                   f"{_where(e.__traceback__, name)}") from None
+        raise Hint((_("{name} raised {error}: {text}{where}") if text else _("{name} raised {error}{where}")).format(
+            name=name, error=type(e).__name__, text=text, where=_where(e.__traceback__, name))) from None
     if out is Ellipsis or (out is None and _does_nothing(fn)):
         raise NotAttempted()
     if out is None:
-        raise ReturnsNone(f"{name} returned None: did you forget `return`? A function that reaches "
-                          "its end without a `return` statement gives None; end it with "
-                          "`return <your answer>`.")
+        raise ReturnsNone(_("{name} returned None: did you forget `return`? A function that reaches "
+                            "its end without a `return` statement gives None; end it with "
+                            "`return <your answer>`.").format(name=name))
     return out
 
 
@@ -199,20 +256,20 @@ def checker(check):
     @functools.wraps(check)
     def run(fn=None) -> Verdict:
         if fn is None or not callable(fn):
-            verdict = Verdict("fail", f"✗ pass your function itself, e.g. {check.__name__}(my_function); "
-                                      f"got {type(fn).__name__}")
+            verdict = Verdict("fail", "✗ " + _("pass your function itself, e.g. {checker}(my_function); "
+                                               "got {got}").format(checker=check.__name__, got=type(fn).__name__))
         else:
             try:
                 what = check(fn)
             except NotAttempted:
                 verdict = Verdict("not attempted",
-                                  "… not attempted yet: replace the `...` / NotImplementedError in the "
-                                  "cell above with your code, run it, then run this cell again.")
+                                  "… " + _("not attempted yet: replace the `...` / NotImplementedError in "
+                                           "the cell above with your code, run it, then run this cell again."))
             except Hint as h:
                 verdict = Verdict("fail", f"✗ {_one_line(h, 2000)}")
             except Exception as e:  # noqa: BLE001 - a checker must never show a traceback
-                verdict = Verdict("fail", f"✗ the check could not run your function: "
-                                          f"{type(e).__name__}: {_one_line(e)}")
+                verdict = Verdict("fail", "✗ " + _("the check could not run your function: {error}: {text}").format(
+                    error=type(e).__name__, text=_one_line(e)))
             else:
                 verdict = Verdict("pass", f"✓ {what}")
         print(verdict.message)
@@ -247,11 +304,13 @@ def as_array(value, shape, what, finite=True):
     try:
         arr = np.asarray(to_numpy(value), dtype=float)
     except (TypeError, ValueError):
-        raise Hint(f"{what} should be an array of numbers, got {type(value).__name__}") from None
+        raise Hint(_("{what} should be an array of numbers, got {got}").format(
+            what=what, got=type(value).__name__)) from None
     if shape is not None and arr.shape != tuple(shape):
-        raise Hint(f"{what} should have shape {tuple(shape)}, got {arr.shape}")
+        raise Hint(_("{what} should have shape {shape}, got {got}").format(
+            what=what, shape=tuple(shape), got=arr.shape))
     if finite and not np.all(np.isfinite(arr)):
-        raise Hint(f"{what} contains NaN or infinite values")
+        raise Hint(_("{what} contains NaN or infinite values").format(what=what))
     return arr
 
 
@@ -261,13 +320,15 @@ def as_scalar_tensor(answer, n, what, case):
     another shape. ``what``: e.g. "your loss"."""
     torch = sys.modules.get("torch")
     if torch is None or not isinstance(answer, torch.Tensor):
-        raise Hint(f"return a torch tensor, got {type(answer).__name__} ({case}). float(...), .item() "
-                   f"or .numpy() cut the autograd graph, and the gradient steps on {what} need it.")
+        raise Hint(_("return a torch tensor, got {got} ({case}). float(...), .item() or .numpy() cut the "
+                     "autograd graph, and the gradient steps on {what} need it.").format(
+            got=type(answer).__name__, case=case, what=what))
     if answer.dim() != 0:
         if tuple(answer.shape) == (n,):
-            raise Hint(f"{what} has shape ({n},), one term per step ({case}); it is one number: "
-                       "average the terms with .mean().")
-        raise Hint(f"{what} should be a scalar (shape ()), got shape {tuple(answer.shape)} ({case}).")
+            raise Hint(_("{what} has shape ({n},), one term per step ({case}); it is one number: "
+                         "average the terms with .mean().").format(what=what, n=n, case=case))
+        raise Hint(_("{what} should be a scalar (shape ()), got shape {shape} ({case}).").format(
+            what=what, shape=tuple(answer.shape), case=case))
     return answer
 
 
@@ -277,15 +338,16 @@ def gradients(answer, inputs, what, case, hint):
     autograd graph (``hint`` says what to keep differentiable), or autograd failed."""
     torch = sys.modules.get("torch")
     if torch is None or not isinstance(answer, torch.Tensor) or not answer.requires_grad:
-        raise Hint(f"{what} has the right value but no gradient: no autograd graph leads to it "
-                   f"({case}). {hint}")
+        raise Hint(_("{what} has the right value but no gradient: no autograd graph leads to it "
+                     "({case}). {hint}").format(what=what, case=case, hint=hint))
     try:
         grads = iter(torch.autograd.grad(answer.reshape(()), [x for x in inputs if x is not None],
                                          allow_unused=True))
         return [None if x is None else next(grads) for x in inputs]
     except RuntimeError as e:
-        raise Hint(f"{what} has the right value, but differentiating it failed ({case}): "
-                   f"{type(e).__name__}: {_one_line(e)}") from None
+        raise Hint(_("{what} has the right value, but differentiating it failed ({case}): "
+                     "{error}: {text}").format(what=what, case=case, error=type(e).__name__,
+                                               text=_one_line(e))) from None
 
 
 def through_value_model(values, seed):
@@ -306,7 +368,8 @@ def require_unchanged(given, original, what, case, fix):
     of arrays (numpy or torch)."""
     pairs = zip(given, original) if isinstance(given, (tuple, list)) else [(given, original)]
     if not all(np.array_equal(to_numpy(g), to_numpy(o)) for g, o in pairs):
-        raise Hint(f"your function changed {what} in place ({case}). {fix}")
+        raise Hint(_("your function changed {what} in place ({case}). {fix}").format(
+            what=what, case=case, fix=fix))
 
 
 # ------------------------------------------------------------------ comparing and diagnosing
@@ -341,12 +404,13 @@ def match_mistake(answer, expected, mistakes, atol=1e-6, rtol=1e-6):
     return None
 
 
-def diagnose(answer, expected, mistakes, what, case, index_name="entry", atol=1e-6, rtol=1e-6):
+def diagnose(answer, expected, mistakes, what, case, index_name=None, atol=1e-6, rtol=1e-6):
     """Return if ``answer`` ≈ ``expected``; else raise a Hint with the numbers.
 
     The hint names the first mistake of ``mistakes`` (see :func:`match_mistake`) that reproduces
     the answer, or says that ``what`` is wrong; it quotes both values at the first entry that
-    differs ("for step 3" with ``index_name="step"``; no index for a single number) and ``case``.
+    differs ("for step 3" with ``index_name="step"``, default "entry"; no index for a single number)
+    and ``case``.
     A mistake may give an answer of another shape than ``expected`` (e.g. the per-sample terms,
     shape (N,), where the mean belongs): then the hint names it with the two shapes.
     """
@@ -354,12 +418,17 @@ def diagnose(answer, expected, mistakes, what, case, index_name="entry", atol=1e
         return
     found = match_mistake(answer, expected, mistakes, atol, rtol)
     if np.shape(answer) != np.shape(expected):
-        mistake, fix = found or (f"{what} should have shape {np.shape(expected)}", "")
-        raise Hint(f"{mistake}: got shape {np.shape(answer)} ({case}). {fix}".rstrip())
+        mistake, fix = found or (_("{what} should have shape {shape}").format(what=what, shape=np.shape(expected)), "")
+        template = (_("{mistake}: got shape {shape} ({case}). {fix}") if fix.strip()
+                    else _("{mistake}: got shape {shape} ({case})."))
+        raise Hint(template.format(mistake=mistake, shape=np.shape(answer), case=case, fix=fix).rstrip())
     i = first_diff(answer, expected, atol, rtol)
-    want, got = fmt(np.ravel(expected)[i]), fmt(np.ravel(answer)[i])
-    where = f" for {index_name} {i}" if np.size(expected) > 1 else ""
+    fields = dict(want=fmt(np.ravel(expected)[i]), got=fmt(np.ravel(answer)[i]), what=what, case=case,
+                  index=_("entry") if index_name is None else index_name, i=i)
+    several = np.size(expected) > 1
     if found:
-        mistake, fix = found
-        raise Hint(f"{mistake}: expected {want}, got {got}{where} ({case}). {fix}")
-    raise Hint(f"{what} is wrong{where} ({case}): expected {want}, got {got}.")
+        fields["mistake"], fields["fix"] = found
+        raise Hint((_("{mistake}: expected {want}, got {got} for {index} {i} ({case}). {fix}") if several
+                    else _("{mistake}: expected {want}, got {got} ({case}). {fix}")).format(**fields))
+    raise Hint((_("{what} is wrong for {index} {i} ({case}): expected {want}, got {got}.") if several
+                else _("{what} is wrong ({case}): expected {want}, got {got}.")).format(**fields))

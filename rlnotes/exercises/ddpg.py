@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Hint, ReturnsNone, as_array, call, checker, diagnose, number, require_unchanged, to_numpy
+from .core import Hint, ReturnsNone, _, as_array, call, checker, diagnose, number, require_unchanged, to_numpy
 
 __all__ = ["check_polyak", "check_ddpg_targets", "check_td3_targets"]
 
@@ -32,9 +32,9 @@ _TOL = dict(atol=1e-5, rtol=1e-5)        # float32 answers (torch) must pass too
 def check_polyak(fn):
     r"""Exercise: ``polyak(target, source, tau)`` $= \tau\,\text{source} + (1-\tau)\,\text{target}$."""
     rng = np.random.default_rng(4)
-    for case, shape, tau in [("a (3, 2) weight matrix, τ = 0.005", (3, 2), 0.005),
-                             ("a bias vector of 4, τ = 0.1", (4,), 0.1),
-                             ("a (2, 2) matrix, τ = 1 (a hard copy)", (2, 2), 1.0)]:
+    for case, shape, tau in [(_("a (3, 2) weight matrix, τ = 0.005"), (3, 2), 0.005),
+                             (_("a bias vector of 4, τ = 0.1"), (4,), 0.1),
+                             (_("a (2, 2) matrix, τ = 1 (a hard copy)"), (2, 2), 1.0)]:
         target, source = np.round(rng.normal(size=shape), 3), np.round(rng.normal(size=shape), 3)
         given_t, given_s = target.copy(), source.copy()
         try:
@@ -43,24 +43,24 @@ def check_polyak(fn):
             if np.array_equal(given_t, target):
                 raise
             answer = given_t                      # updated `target` in place, returned nothing: fine
-        answer = as_array(answer, shape, f"the new target parameters ({case})")
+        answer = as_array(answer, shape, _("the new target parameters ({case})").format(case=case))
         expected = np.zeros(shape)
         for idx in np.ndindex(shape):             # reference, entry by entry
             expected[idx] = tau * source[idx] + (1 - tau) * target[idx]
         mistakes = [
-            ((1 - tau) * source + tau * target, "you swapped the weights: the target jumped a fraction "
-             "1 − τ of the way to the online parameters", "The target takes a small step τ "
-             "towards the online parameters: tau * source + (1 - tau) * target."),
-            (source, "you copied the online parameters (a hard update)", "Polyak averaging moves "
-             "the target only a fraction τ towards them."),
-            (target + tau * source, "you added τ·source without shrinking the target",
-             "target + tau * (source - target) = tau * source + (1 - tau) * target."),
-            (tau * (source - target), "you returned only the change τ (source − target)",
-             "Return the new target: target + tau * (source - target)."),
+            ((1 - tau) * source + tau * target, _("you swapped the weights: the target jumped a fraction "
+             "1 − τ of the way to the online parameters"), _("The target takes a small step τ "
+             "towards the online parameters: tau * source + (1 - tau) * target.")),
+            (source, _("you copied the online parameters (a hard update)"), _("Polyak averaging moves "
+             "the target only a fraction τ towards them.")),
+            (target + tau * source, _("you added τ·source without shrinking the target"),
+             _("target + tau * (source - target) = tau * source + (1 - tau) * target.")),
+            (tau * (source - target), _("you returned only the change τ (source − target)"),
+             _("Return the new target: target + tau * (source - target).")),
         ]
-        diagnose(answer, expected, mistakes, "the new target", case, **_TOL)
-        require_unchanged(given_s, source, "the online parameters `source`", case, "Only the target moves.")
-    return "polyak computes τ·source + (1 − τ)·target (3 cases, τ = 1 a hard copy)."
+        diagnose(answer, expected, mistakes, _("the new target"), case, **_TOL)
+        require_unchanged(given_s, source, _("the online parameters `source`"), case, _("Only the target moves."))
+    return _("polyak computes τ·source + (1 − τ)·target (3 cases, τ = 1 a hard copy).")
 
 
 # ============================================================================================
@@ -70,10 +70,10 @@ def _ddpg_cases():
     rng = np.random.default_rng(8)
     cases = []
     for desc, gamma, term, trunc in [
-        ("a batch of B = 6 transitions, γ = 0.98", 0.98, [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 1]),
-        ("B = 4 Pendulum transitions (all truncated or running: Pendulum never terminates), γ = 0.9",
+        (_("a batch of B = 6 transitions, γ = 0.98"), 0.98, [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 1]),
+        (_("B = 4 Pendulum transitions (all truncated or running: Pendulum never terminates), γ = 0.9"),
          0.9, [0, 0, 0, 0], [1, 0, 1, 0]),
-        ("B = 5 transitions, γ = 0.5", 0.5, [1, 0, 0, 1, 0], [0, 1, 0, 0, 0]),
+        (_("B = 5 transitions, γ = 0.5"), 0.5, [1, 0, 0, 1, 0], [0, 1, 0, 0, 0]),
     ]:
         B = len(term)
         rewards = np.round(rng.uniform(-8, 0, B), 2)
@@ -90,31 +90,32 @@ def check_ddpg_targets(fn):
         args = (r.copy(), next_q.copy(), term.copy(), trunc.copy())
         answer = to_numpy(call(fn, *args, gamma))
         if number(answer) is not None:
-            raise Hint(f"you returned a single number ({case}); return one target per transition, "
-                       f"an array of shape ({B},).")
-        answer = as_array(answer, (B,), f"the targets for {case}")
+            raise Hint(_("you returned a single number ({case}); return one target per transition, "
+                         "an array of shape ({B},).").format(case=case, B=B))
+        answer = as_array(answer, (B,), _("the targets for {case}").format(case=case))
         expected = np.array([r[i] + (0.0 if term[i] else gamma * next_q[i]) for i in range(B)])
         done = term | trunc
         mistakes = [
-            (r + gamma * (1 - done) * next_q, "you treated truncation as termination: a transition "
-             "cut by the time limit got the target r alone", "A time limit is not a terminal state; "
+            (r + gamma * (1 - done) * next_q, _("you treated truncation as termination: a transition "
+             "cut by the time limit got the target r alone"), _("A time limit is not a terminal state; "
              "Pendulum is only ever truncated, so every one of its targets must bootstrap: multiply "
-             "by (1 - terminated) only."),
-            (r + gamma * next_q, "you bootstrapped through termination", "Nothing follows a terminal "
-             "state: y = r there; multiply the bootstrap term by (1 - terminated)."),
-            (r + (1 - term) * next_q, "you forgot the discount γ", "y = r + gamma * (1 - terminated) "
-             "* next_q."),
-            ((1 - term) * (r + gamma * next_q), "you dropped the reward of terminal transitions",
-             "(1 - terminated) multiplies the bootstrap term only."),
-            (r + gamma * (1 - trunc) * next_q, "you used truncated where terminated belongs",
-             "Termination stops the bootstrap, truncation does not."),
-            (r + gamma * (1 - term) * np.max(next_q), "you took a max over the batch", "DDPG needs "
-             "no max: next_q is already Q'(s', μ'(s')), one value per transition."),
+             "by (1 - terminated) only.")),
+            (r + gamma * next_q, _("you bootstrapped through termination"), _("Nothing follows a terminal "
+             "state: y = r there; multiply the bootstrap term by (1 - terminated).")),
+            (r + (1 - term) * next_q, _("you forgot the discount γ"), _("y = r + gamma * (1 - terminated) "
+             "* next_q.")),
+            ((1 - term) * (r + gamma * next_q), _("you dropped the reward of terminal transitions"),
+             _("(1 - terminated) multiplies the bootstrap term only.")),
+            (r + gamma * (1 - trunc) * next_q, _("you used truncated where terminated belongs"),
+             _("Termination stops the bootstrap, truncation does not.")),
+            (r + gamma * (1 - term) * np.max(next_q), _("you took a max over the batch"), _("DDPG needs "
+             "no max: next_q is already Q'(s', μ'(s')), one value per transition.")),
         ]
-        diagnose(answer, expected, mistakes, "the target", case, index_name="transition", **_TOL)
-        require_unchanged(args, (r, next_q, term, trunc), "its input arrays", case, "Compute into a new array.")
-    return ("ddpg_targets computes y = r + γ(1 − terminated) Q'(s', μ'(s')) on 3 batches: "
-            "terminal transitions stop the bootstrap, truncated ones do not.")
+        diagnose(answer, expected, mistakes, _("the target"), case, index_name=_("transition"), **_TOL)
+        require_unchanged(args, (r, next_q, term, trunc), _("its input arrays"), case,
+                          _("Compute into a new array."))
+    return _("ddpg_targets computes y = r + γ(1 − terminated) Q'(s', μ'(s')) on 3 batches: "
+             "terminal transitions stop the bootstrap, truncated ones do not.")
 
 
 # ============================================================================================
@@ -129,8 +130,8 @@ class _LinearQ:
     def __call__(self, a):
         a = np.asarray(to_numpy(a), dtype=float)
         if a.shape != self.w.shape:
-            raise Hint(f"q1 and q2 take the target actions as one (B, d) = {self.w.shape} array; "
-                       f"they were called with shape {a.shape}")
+            raise Hint(_("q1 and q2 take the target actions as one (B, d) = {want} array; "
+                         "they were called with shape {got}").format(want=self.w.shape, got=a.shape))
         return (a * self.w).sum(1) + self.b
 
     def ref(self, i, a_i):
@@ -141,9 +142,9 @@ def _td3_cases():
     rng = np.random.default_rng(21)
     cases = []
     for desc, B, d, gamma, c, term in [
-        ("B = 5 transitions, d = 1 action dimension, γ = 0.98, noise clip c = 0.5", 5, 1, 0.98, 0.5,
+        (_("B = 5 transitions, d = 1 action dimension, γ = 0.98, noise clip c = 0.5"), 5, 1, 0.98, 0.5,
          [0, 0, 1, 0, 0]),
-        ("B = 4 transitions, d = 2, γ = 0.9, c = 0.3", 4, 2, 0.9, 0.3, [0, 1, 0, 0]),
+        (_("B = 4 transitions, d = 2, γ = 0.9, c = 0.3"), 4, 2, 0.9, 0.3, [0, 1, 0, 0]),
     ]:
         mu = np.round(rng.uniform(-0.95, 0.95, (B, d)), 2)
         mu[0, 0] = 0.9                                 # near the box edge: the outer clip matters
@@ -165,9 +166,9 @@ def check_td3_targets(fn):
         args = (r.copy(), mu.copy(), eps.copy())
         answer = to_numpy(call(fn, *args, c, q1, q2, term.copy(), gamma))
         if number(answer) is not None:
-            raise Hint(f"you returned a single number ({case}); return one target per transition, "
-                       f"an array of shape ({B},).")
-        answer = as_array(answer, (B,), f"the targets for {case}")
+            raise Hint(_("you returned a single number ({case}); return one target per transition, "
+                         "an array of shape ({B},).").format(case=case, B=B))
+        answer = as_array(answer, (B,), _("the targets for {case}").format(case=case))
         expected = np.zeros(B)
         for i in range(B):                               # reference, transition by transition
             a = [min(1.0, max(-1.0, mu[i, j] + min(c, max(-c, eps[i, j])))) for j in range(d)]
@@ -179,21 +180,21 @@ def check_td3_targets(fn):
         def y(a, combine=np.minimum):
             return r + cont * combine(q1(a), q2(a))
         mistakes = [
-            (y(a_ok, np.maximum), "you took the larger of the two critics", "Clipped double Q "
-             "takes the *smaller* one, min(Q1, Q2), to counter the overestimation of a max."),
-            (y(a_ok, lambda x, z: (x + z) / 2), "you averaged the two critics", "TD3 takes their "
-             "minimum, min(Q1, Q2)."),
-            (r + cont * q1(a_ok), "you used only the first critic", "Evaluate both target critics "
-             "and take the minimum."),
-            (y(np.clip(mu + eps, -1, 1)), "you did not clip the noise ε to [−c, c]", "Target policy "
-             "smoothing clips the noise first: np.clip(eps, -noise_clip, noise_clip)."),
-            (y(mu + np.clip(eps, -c, c)), "the smoothed action left the box [−1, 1]", "Clip the "
-             "noisy target action too: np.clip(mu_next + clipped noise, -1, 1)."),
-            (y(mu), "you ignored the smoothing noise", "a' = clip(μ'(s') + clip(ε, −c, c), −1, 1)."),
-            (r + gamma * np.minimum(q1(a_ok), q2(a_ok)), "you bootstrapped through termination",
-             "Multiply the bootstrap term by (1 - terminated)."),
+            (y(a_ok, np.maximum), _("you took the larger of the two critics"), _("Clipped double Q "
+             "takes the *smaller* one, min(Q1, Q2), to counter the overestimation of a max.")),
+            (y(a_ok, lambda x, z: (x + z) / 2), _("you averaged the two critics"), _("TD3 takes their "
+             "minimum, min(Q1, Q2).")),
+            (r + cont * q1(a_ok), _("you used only the first critic"), _("Evaluate both target critics "
+             "and take the minimum.")),
+            (y(np.clip(mu + eps, -1, 1)), _("you did not clip the noise ε to [−c, c]"), _("Target policy "
+             "smoothing clips the noise first: np.clip(eps, -noise_clip, noise_clip).")),
+            (y(mu + np.clip(eps, -c, c)), _("the smoothed action left the box [−1, 1]"), _("Clip the "
+             "noisy target action too: np.clip(mu_next + clipped noise, -1, 1).")),
+            (y(mu), _("you ignored the smoothing noise"), _("a' = clip(μ'(s') + clip(ε, −c, c), −1, 1).")),
+            (r + gamma * np.minimum(q1(a_ok), q2(a_ok)), _("you bootstrapped through termination"),
+             _("Multiply the bootstrap term by (1 - terminated).")),
         ]
-        diagnose(answer, expected, mistakes, "the TD3 target", case, index_name="transition", **_TOL)
-        require_unchanged(args, (r, mu, eps), "its input arrays", case, "Compute into a new array.")
-    return ("td3_targets computes r + γ(1 − terminated) min(Q1, Q2)(clip(μ' + clip(ε, −c, c), −1, 1)) "
-            "on 2 batches (both clips and the min active).")
+        diagnose(answer, expected, mistakes, _("the TD3 target"), case, index_name=_("transition"), **_TOL)
+        require_unchanged(args, (r, mu, eps), _("its input arrays"), case, _("Compute into a new array."))
+    return _("td3_targets computes r + γ(1 − terminated) min(Q1, Q2)(clip(μ' + clip(ε, −c, c), −1, 1)) "
+             "on 2 batches (both clips and the min active).")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Hint, as_array, call, checker, diagnose, number, require_unchanged, to_numpy
+from .core import Hint, _, as_array, call, checker, diagnose, number, require_unchanged, to_numpy
 
 __all__ = ["check_q_learning_update", "check_dqn_targets", "check_double_dqn_targets"]
 
@@ -34,9 +34,10 @@ def _call_batch(fn, *args):
         return call(fn, *args)
     except Hint as h:
         if "broadcast" in str(h) or "size of tensor" in str(h):
-            raise Hint(f"{str(h).rstrip()}. This usually means a max over the wrong axis: next_q has shape (B, A), "
-                       "one row per transition, so the max over the actions a' is over axis 1 "
-                       "(next_q.max(axis=1)), which gives one value per transition, shape (B,).") from None
+            raise Hint(_("{error}. This usually means a max over the wrong axis: next_q has shape (B, A), "
+                         "one row per transition, so the max over the actions a' is over axis 1 "
+                         "(next_q.max(axis=1)), which gives one value per transition, shape (B,).").format(
+                error=str(h).rstrip())) from None
         raise
 
 
@@ -44,11 +45,13 @@ def _targets_answer(fn, args, gamma, case, B, wrong_shapes, fix):
     """The reader's targets for a batch of B transitions as a (B,) array; a single number or an
     answer of one of ``wrong_shapes`` gets a Hint that ends with ``fix``."""
     answer = to_numpy(_call_batch(fn, *args, gamma))
-    got = "a single number" if number(answer) is not None else f"shape {np.shape(answer)}"
-    if B > 1 and (number(answer) is not None or np.shape(answer) in set(wrong_shapes) - {(B,)}):
-        raise Hint(f"your targets have {got} ({case}); there is one target per transition, an array "
-                   f"of shape ({B},). {fix}")
-    return as_array(answer, (B,), f"the targets for {case}")
+    if B > 1 and number(answer) is not None:
+        raise Hint(_("your targets have a single number ({case}); there is one target per transition, "
+                     "an array of shape ({B},). {fix}").format(case=case, B=B, fix=fix))
+    if B > 1 and np.shape(answer) in set(wrong_shapes) - {(B,)}:
+        raise Hint(_("your targets have shape {shape} ({case}); there is one target per transition, "
+                     "an array of shape ({B},). {fix}").format(shape=np.shape(answer), case=case, B=B, fix=fix))
+    return as_array(answer, (B,), _("the targets for {case}").format(case=case))
 
 
 # ============================================================================================
@@ -67,10 +70,10 @@ def _q_update_cases():
     Q3 = np.round(rng.uniform(-10, 0, (8, 2)), 2)
     Q3[7] = [-3.0, -1.0]
     return [
-        ("s=1, a=0, r=1, s'=4, a'=2, not terminated, α=0.5, γ=0.9", Q1, 1, 0, 1.0, 4, 2, False, 0.5, 0.9),
-        ("s=2, a=1, r=5, s'=3 terminal, a'=0, α=0.5, γ=0.9 (the table holds non-zero values for "
-         "the terminal state s'=3)", Q2, 2, 1, 5.0, 3, 0, True, 0.5, 0.9),
-        ("s=0, a=1, r=-1, s'=7, a'=0, not terminated, α=0.1, γ=0.99", Q3, 0, 1, -1.0, 7, 0, False, 0.1, 0.99),
+        (_("s=1, a=0, r=1, s'=4, a'=2, not terminated, α=0.5, γ=0.9"), Q1, 1, 0, 1.0, 4, 2, False, 0.5, 0.9),
+        (_("s=2, a=1, r=5, s'=3 terminal, a'=0, α=0.5, γ=0.9 (the table holds non-zero values for "
+           "the terminal state s'=3)"), Q2, 2, 1, 5.0, 3, 0, True, 0.5, 0.9),
+        (_("s=0, a=1, r=-1, s'=7, a'=0, not terminated, α=0.1, γ=0.99"), Q3, 0, 1, -1.0, 7, 0, False, 0.1, 0.99),
     ]
 
 
@@ -78,27 +81,27 @@ def _q_update_mistakes(Q, s, a, r, s2, a2, term, alpha, gamma):
     q, cont = Q[s, a], 0.0 if term else 1.0
     y = r + gamma * cont * Q[s2].max()
     return [
-        (q + alpha * (r + gamma * cont * Q[s2, a2] - q), "you bootstrapped from Q(s', a'), the value "
-         "of the action the agent takes next: that is SARSA's target", "Q-learning is off-policy: "
-         "its target uses the best next action, max_a' Q(s', a') = Q[s_next].max(), whatever a' is."),
-        (q + alpha * (r + gamma * Q[s2].max() - q), "you bootstrapped from a terminal state",
-         "After termination no reward follows: the target is just r, i.e. multiply the bootstrap "
-         "term by (1 - terminated)."),
-        (y, "you returned the target y itself (as if α = 1)", "Move Q(s, a) only a step α towards "
-         "the target: Q(s, a) + alpha * (y - Q(s, a))."),
-        (q + alpha * (r + cont * Q[s2].max() - q), "you forgot the discount γ on the bootstrap term",
-         "y = r + gamma * (1 - terminated) * max_a' Q(s', a')."),
-        (alpha * (y - q), "you returned only the change α (y − Q(s, a))", "Return the new value, "
-         "Q(s, a) + alpha * (y - Q(s, a))."),
-        (q - alpha * (y - q), "your update moves Q(s, a) away from the target (wrong sign)",
-         "Q(s, a) + alpha * (y - Q(s, a)): the TD error y − Q(s, a) is added."),
-        (q + alpha * y, "you forgot to subtract Q(s, a) inside the brackets",
-         "The step is proportional to the TD error y − Q(s, a), not to y."),
-        ((1 - alpha) * q + alpha * (r + gamma * cont * Q[s].max()), "you bootstrapped from the "
-         "current state s instead of the next state s'", "The target looks one step ahead: "
-         "max_a' Q(s_next, a')."),
-        (q + alpha * (r + gamma * cont * Q.max() - q), "you took the max over the whole table",
-         "Only the next state's row counts: Q[s_next].max()."),
+        (q + alpha * (r + gamma * cont * Q[s2, a2] - q), _("you bootstrapped from Q(s', a'), the value "
+         "of the action the agent takes next: that is SARSA's target"), _("Q-learning is off-policy: "
+         "its target uses the best next action, max_a' Q(s', a') = Q[s_next].max(), whatever a' is.")),
+        (q + alpha * (r + gamma * Q[s2].max() - q), _("you bootstrapped from a terminal state"),
+         _("After termination no reward follows: the target is just r, i.e. multiply the bootstrap "
+           "term by (1 - terminated).")),
+        (y, _("you returned the target y itself (as if α = 1)"), _("Move Q(s, a) only a step α towards "
+         "the target: Q(s, a) + alpha * (y - Q(s, a)).")),
+        (q + alpha * (r + cont * Q[s2].max() - q), _("you forgot the discount γ on the bootstrap term"),
+         _("y = r + gamma * (1 - terminated) * max_a' Q(s', a').")),
+        (alpha * (y - q), _("you returned only the change α (y − Q(s, a))"), _("Return the new value, "
+         "Q(s, a) + alpha * (y - Q(s, a)).")),
+        (q - alpha * (y - q), _("your update moves Q(s, a) away from the target (wrong sign)"),
+         _("Q(s, a) + alpha * (y - Q(s, a)): the TD error y − Q(s, a) is added.")),
+        (q + alpha * y, _("you forgot to subtract Q(s, a) inside the brackets"),
+         _("The step is proportional to the TD error y − Q(s, a), not to y.")),
+        ((1 - alpha) * q + alpha * (r + gamma * cont * Q[s].max()), _("you bootstrapped from the "
+         "current state s instead of the next state s'"), _("The target looks one step ahead: "
+         "max_a' Q(s_next, a').")),
+        (q + alpha * (r + gamma * cont * Q.max() - q), _("you took the max over the whole table"),
+         _("Only the next state's row counts: Q[s_next].max().")),
     ]
 
 
@@ -112,20 +115,21 @@ def check_q_learning_update(fn):
         if value is None:
             shape = np.shape(answer) if not isinstance(answer, (str, bytes, dict)) else None
             if shape == Q.shape:
-                raise Hint(f"you returned a whole table of shape {Q.shape} ({case}); return only the "
-                           "new value of the entry Q(s, a), a single number (and leave Q unchanged).")
-            raise Hint(f"return the new value of Q(s, a) as a single number ({case}); got "
-                       f"{type(answer).__name__} {answer!r:.60}")
+                raise Hint(_("you returned a whole table of shape {shape} ({case}); return only the "
+                             "new value of the entry Q(s, a), a single number (and leave Q unchanged).").format(
+                    shape=Q.shape, case=case))
+            raise Hint(_("return the new value of Q(s, a) as a single number ({case}); got {kind} {got}").format(
+                case=case, kind=type(answer).__name__, got=f"{answer!r:.60}"))
         if not np.isfinite(value):
-            raise Hint(f"your update returned {value} ({case})")
+            raise Hint(_("your update returned {value} ({case})").format(value=value, case=case))
         q, cont = Q[s, a], 0.0 if term else 1.0
         expected = q + alpha * (r + gamma * cont * Q[s2].max() - q)
         diagnose(value, expected, _q_update_mistakes(Q, s, a, r, s2, a2, term, alpha, gamma),
-                 "the updated Q(s, a)", case, **_TOL)
-        require_unchanged(given, Q, "the table Q it was given", case, "Compute the new value and return it, "
-                          "without writing into Q.")
-    return ("q_learning_update computes Q(s,a) + α[r + γ(1 − terminated) max_a' Q(s',a') − Q(s,a)] on "
-            "3 transitions (a terminal one included).")
+                 _("the updated Q(s, a)"), case, **_TOL)
+        require_unchanged(given, Q, _("the table Q it was given"), case, _("Compute the new value and return it, "
+                          "without writing into Q."))
+    return _("q_learning_update computes Q(s,a) + α[r + γ(1 − terminated) max_a' Q(s',a') − Q(s,a)] on "
+             "3 transitions (a terminal one included).")
 
 
 # ============================================================================================
@@ -136,10 +140,10 @@ def _dqn_cases():
     rng = np.random.default_rng(3)
     cases = []
     for desc, B, A, gamma, term, trunc in [
-        ("a batch of B = 6 CartPole-like transitions (A = 2), γ = 0.99", 6, 2, 0.99,
+        (_("a batch of B = 6 CartPole-like transitions (A = 2), γ = 0.99"), 6, 2, 0.99,
          [0, 1, 0, 0, 1, 0], [0, 0, 1, 0, 0, 0]),
-        ("B = 3 transitions with A = 3 actions, γ = 0.9", 3, 3, 0.9, [0, 0, 1], [1, 0, 0]),
-        ("B = 5 transitions with A = 4 actions, γ = 0.5", 5, 4, 0.5, [1, 0, 0, 0, 0], [0, 0, 0, 1, 1]),
+        (_("B = 3 transitions with A = 3 actions, γ = 0.9"), 3, 3, 0.9, [0, 0, 1], [1, 0, 0]),
+        (_("B = 5 transitions with A = 4 actions, γ = 0.5"), 5, 4, 0.5, [1, 0, 0, 0, 0], [0, 0, 0, 1, 1]),
     ]:
         rewards = np.round(rng.uniform(-1, 2, B), 2)
         next_q = np.round(rng.uniform(-3, 10, (B, A)), 2)
@@ -162,42 +166,42 @@ def check_dqn_targets(fn):
         B, A = next_q.shape
         args = (r.copy(), next_q.copy(), term.copy(), trunc.copy())
         answer = _targets_answer(fn, args, gamma, case, B, [(A,), (B, A), (B, B)],
-                                 "Take the max over the actions only, axis 1 of next_q (shape (B, A)): "
-                                 "next_q.max(axis=1); and check that nothing broadcasts to a matrix.")
+                                 _("Take the max over the actions only, axis 1 of next_q (shape (B, A)): "
+                                   "next_q.max(axis=1); and check that nothing broadcasts to a matrix."))
         expected = _dqn_target(r, next_q, term, gamma)
         done = term | trunc
         best = next_q.max(1)
         mistakes = [
-            (r + gamma * (1 - done) * best, "you treated truncation as termination: a transition "
-             "cut by the time limit got the target r alone", "Truncation only stops the experiment; "
+            (r + gamma * (1 - done) * best, _("you treated truncation as termination: a transition "
+             "cut by the time limit got the target r alone"), _("Truncation only stops the experiment; "
              "the next state still has a future, so bootstrap: multiply by (1 - terminated) only, "
-             "never by (1 - (terminated or truncated))."),
-            (r + gamma * best, "you bootstrapped through termination: a terminal transition got "
-             "r + γ max Q", "Nothing follows a terminal state: y = r there; multiply the bootstrap "
-             "term by (1 - terminated)."),
+             "never by (1 - (terminated or truncated)).")),
+            (r + gamma * best, _("you bootstrapped through termination: a terminal transition got "
+             "r + γ max Q"), _("Nothing follows a terminal state: y = r there; multiply the bootstrap "
+             "term by (1 - terminated).")),
             (r + gamma * (1 - term) * next_q.max(0)[:B] if A >= B else np.full(B, np.nan),
-             "you took the max over the wrong axis (over the transitions, axis 0)",
-             "next_q has shape (B, A): the max over the actions is next_q.max(axis=1)."),
-            (r + gamma * (1 - term) * next_q.max(), "you took the max over the whole batch (one "
-             "number for all transitions)", "Each transition has its own next state: the max is over "
-             "the actions of each row, next_q.max(axis=1)."),
-            (r + gamma * (1 - term) * next_q.mean(1), "you averaged over the actions instead of "
-             "taking the max", "DQN's target uses the greedy value max_a' Q⁻(s', a')."),
-            (r + (1 - term) * best, "you forgot the discount γ", "y = r + gamma * (1 - terminated) * "
-             "max_a' Q⁻(s', a')."),
-            ((1 - term) * (r + gamma * best), "you dropped the reward of terminal transitions",
-             "The last reward is still received: y = r + gamma * (1 - terminated) * max Q⁻, with "
-             "(1 - terminated) on the bootstrap term only."),
-            (r + gamma * (1 - term) * next_q.argmax(1), "you used the index of the best action "
-             "(argmax) instead of its value (max)", "Take next_q.max(axis=1), the values."),
-            (r + gamma * (1 - trunc) * best, "you used truncated where terminated belongs",
-             "Multiply by (1 - terminated): termination stops the bootstrap, truncation does not."),
+             _("you took the max over the wrong axis (over the transitions, axis 0)"),
+             _("next_q has shape (B, A): the max over the actions is next_q.max(axis=1).")),
+            (r + gamma * (1 - term) * next_q.max(), _("you took the max over the whole batch (one "
+             "number for all transitions)"), _("Each transition has its own next state: the max is over "
+             "the actions of each row, next_q.max(axis=1).")),
+            (r + gamma * (1 - term) * next_q.mean(1), _("you averaged over the actions instead of "
+             "taking the max"), _("DQN's target uses the greedy value max_a' Q⁻(s', a').")),
+            (r + (1 - term) * best, _("you forgot the discount γ"), _("y = r + gamma * (1 - terminated) * "
+             "max_a' Q⁻(s', a').")),
+            ((1 - term) * (r + gamma * best), _("you dropped the reward of terminal transitions"),
+             _("The last reward is still received: y = r + gamma * (1 - terminated) * max Q⁻, with "
+               "(1 - terminated) on the bootstrap term only.")),
+            (r + gamma * (1 - term) * next_q.argmax(1), _("you used the index of the best action "
+             "(argmax) instead of its value (max)"), _("Take next_q.max(axis=1), the values.")),
+            (r + gamma * (1 - trunc) * best, _("you used truncated where terminated belongs"),
+             _("Multiply by (1 - terminated): termination stops the bootstrap, truncation does not.")),
         ]
-        diagnose(answer, expected, mistakes, "the target", case, index_name="transition", **_TOL)
-        require_unchanged(args, (r, next_q, term, trunc), "its input arrays", case,
-                          "Compute the targets into a new array.")
-    return ("dqn_targets computes y = r + γ(1 − terminated) max_a' Q⁻(s', a') on 3 batches: "
-            "terminal transitions stop the bootstrap, truncated ones do not.")
+        diagnose(answer, expected, mistakes, _("the target"), case, index_name=_("transition"), **_TOL)
+        require_unchanged(args, (r, next_q, term, trunc), _("its input arrays"), case,
+                          _("Compute the targets into a new array."))
+    return _("dqn_targets computes y = r + γ(1 − terminated) max_a' Q⁻(s', a') on 3 batches: "
+             "terminal transitions stop the bootstrap, truncated ones do not.")
 
 
 # ============================================================================================
@@ -209,9 +213,9 @@ def _double_cases():
     rng = np.random.default_rng(12)
     cases = []
     for desc, B, A, gamma, term in [
-        ("B = 6 transitions, A = 2 actions, γ = 0.99", 6, 2, 0.99, [0, 0, 1, 0, 0, 0]),
-        ("B = 4 transitions, A = 3 actions, γ = 0.9", 4, 3, 0.9, [0, 1, 0, 0]),
-        ("B = 5 transitions, A = 4 actions, γ = 0.5", 5, 4, 0.5, [0, 0, 0, 0, 1]),
+        (_("B = 6 transitions, A = 2 actions, γ = 0.99"), 6, 2, 0.99, [0, 0, 1, 0, 0, 0]),
+        (_("B = 4 transitions, A = 3 actions, γ = 0.9"), 4, 3, 0.9, [0, 1, 0, 0]),
+        (_("B = 5 transitions, A = 4 actions, γ = 0.5"), 5, 4, 0.5, [0, 0, 0, 0, 1]),
     ]:
         online = np.round(rng.uniform(0, 10, (B, A)), 2)
         target = np.round(rng.uniform(0, 10, (B, A)), 2)
@@ -241,37 +245,37 @@ def check_double_dqn_targets(fn):
         B, A = online.shape
         args = (r.copy(), online.copy(), target.copy(), term.copy())
         answer = _targets_answer(fn, args, gamma, case, B, [(A,), (B, A), (B, B)],
-                                 "Pick one entry per row: next_q_target[np.arange(B), a_star] (or "
-                                 "take_along_axis / gather).")
+                                 _("Pick one entry per row: next_q_target[np.arange(B), a_star] (or "
+                                   "take_along_axis / gather)."))
         expected = _double_target(r, online, target, term, gamma)
         rows = np.arange(B)
         cont = gamma * (1 - term)
         swapped = online[rows, target.argmax(1)]
         mistakes = [
-            (r + cont * target.max(1), "you took the argmax with the target network: that is the "
-             "plain DQN target max_a' Q⁻(s', a')", "Double DQN *selects* the action with the online "
+            (r + cont * target.max(1), _("you took the argmax with the target network: that is the "
+             "plain DQN target max_a' Q⁻(s', a')"), _("Double DQN *selects* the action with the online "
              "network, a* = argmax_a' Q_θ(s', a') (next_q_online), and *evaluates* it with the target "
-             "network, Q⁻(s', a*)."),
-            (r + cont * online.max(1), "you evaluated the action with the online network: "
+             "network, Q⁻(s', a*).")),
+            (r + cont * online.max(1), _("you evaluated the action with the online network: "
              "Q_θ(s', argmax_a' Q_θ(s', a')) is just max_a' Q_θ(s', a'), the overestimating target "
-             "Double DQN avoids", "Evaluate the online network's choice with the target network: "
-             "next_q_target[rows, a_star]."),
-            (r + cont * swapped, "you swapped the roles of the two networks: the action was chosen "
-             "by the target network and evaluated by the online one", "a* = argmax of next_q_online; "
-             "its value is read from next_q_target."),
-            (r + gamma * target[rows, online.argmax(1)], "you forgot (1 − terminated): a terminal "
-             "transition still bootstrapped", "Nothing follows a terminal state: multiply the "
-             "bootstrap term by (1 - terminated)."),
-            (r + (1 - term) * target[rows, online.argmax(1)], "you forgot the discount γ",
-             "y = r + gamma * (1 - terminated) * Q⁻(s', a*)."),
-            (r + cont * online.argmax(1), "you used the index a* of the best action instead of its "
-             "value", "Look the value up: next_q_target[np.arange(B), a_star]."),
-            ((1 - term) * (r + gamma * target[rows, online.argmax(1)]), "you dropped the reward of "
-             "terminal transitions", "(1 - terminated) multiplies the bootstrap term only."),
+             "Double DQN avoids"), _("Evaluate the online network's choice with the target network: "
+             "next_q_target[rows, a_star].")),
+            (r + cont * swapped, _("you swapped the roles of the two networks: the action was chosen "
+             "by the target network and evaluated by the online one"), _("a* = argmax of next_q_online; "
+             "its value is read from next_q_target.")),
+            (r + gamma * target[rows, online.argmax(1)], _("you forgot (1 − terminated): a terminal "
+             "transition still bootstrapped"), _("Nothing follows a terminal state: multiply the "
+             "bootstrap term by (1 - terminated).")),
+            (r + (1 - term) * target[rows, online.argmax(1)], _("you forgot the discount γ"),
+             _("y = r + gamma * (1 - terminated) * Q⁻(s', a*).")),
+            (r + cont * online.argmax(1), _("you used the index a* of the best action instead of its "
+             "value"), _("Look the value up: next_q_target[np.arange(B), a_star].")),
+            ((1 - term) * (r + gamma * target[rows, online.argmax(1)]), _("you dropped the reward of "
+             "terminal transitions"), _("(1 - terminated) multiplies the bootstrap term only.")),
         ]
-        diagnose(answer, expected, mistakes, "the Double DQN target", case, index_name="transition",
+        diagnose(answer, expected, mistakes, _("the Double DQN target"), case, index_name=_("transition"),
                  **_TOL)
-        require_unchanged(args, (r, online, target, term), "its input arrays", case,
-                          "Compute the targets into a new array.")
-    return ("double_dqn_targets computes y = r + γ(1 − terminated) Q⁻(s', argmax_a' Q_θ(s', a')) on "
-            "3 batches: online network selects, target network evaluates.")
+        require_unchanged(args, (r, online, target, term), _("its input arrays"), case,
+                          _("Compute the targets into a new array."))
+    return _("double_dqn_targets computes y = r + γ(1 − terminated) Q⁻(s', argmax_a' Q_θ(s', a')) on "
+             "3 batches: online network selects, target network evaluates.")
