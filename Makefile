@@ -30,24 +30,29 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
 
-## make book: execute every chapter and build the HTML book into _build/html/
+## make book: execute every chapter once and build both editions from that execution: English
+## into _build/html/, Chinese (from the catalogs in locales/, tools/i18n.py) into _build/html/zh/
 book: $(STAMP)
 	rm -rf _build/.jupyter_cache
 	$(JB) build . --all
+	$(BIN)/python tools/i18n.py build
 	@echo
-	@echo "The book is in _build/html/. Open _build/html/index.html in a browser,"
-	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000"
+	@echo "The book is in _build/html/ (English) and _build/html/zh/ (Chinese, 中文版). Open"
+	@echo "_build/html/index.html or _build/html/zh/index.html in a browser, or serve both:"
+	@echo "$(BIN)/python -m http.server -d _build/html 8000"
 
 ## make lint: the pre-commit hooks on every file (chapters stored without outputs; ruff)
 lint: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pre-commit run --all-files --show-diff-on-failure
 
-## make test: the hooks, unit tests + every chapter executed by nbval, then a -W -n build, then
-## the page check
+## make test: the hooks, unit tests + every chapter executed by nbval, then the -W -n builds of
+## both editions (rendering nbval's execution; the Chinese one fails on any untranslated
+## message), then the page check of both
 test: lint
 	rm -rf _build/.jupyter_cache
 	$(BIN)/python -m pytest -m "not pages" tests book --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p tests.nbcache
 	$(JB) build . --all -W -n --keep-going
+	$(BIN)/python tools/i18n.py build --strict
 	$(BIN)/python -m tests.nbcache --check-build _build/html
 	$(BIN)/python -m pytest -m pages tests
 
@@ -79,9 +84,15 @@ test-variants: $(STAMP)
 	    --nbval-cell-timeout=600 -p no:cacheprovider -q; \
 	done
 
-## make lab: JupyterLab in book/ with the same environment
+## make lab: JupyterLab in book/ with the same environment; make lab LANG=zh: the Chinese
+## notebooks (generated from the catalogs into _build/notebooks-zh/), checkers in Chinese
 lab: $(STAMP)
+ifneq ($(filter zh%,$(LANG)),)
+	$(BIN)/python tools/i18n.py notebooks _build/notebooks-zh
+	RLNOTES_PROGRESS= RLNOTES_LANG=zh_CN $(BIN)/jupyter lab --notebook-dir=_build/notebooks-zh/book $(if $(filter 0,$(shell id -u)),--allow-root)
+else
 	RLNOTES_PROGRESS= $(BIN)/jupyter lab --notebook-dir=book $(if $(filter 0,$(shell id -u)),--allow-root)
+endif
 
 clean:
 	rm -rf _build

@@ -96,6 +96,23 @@ def lab(browser, tmp_path_factory):
     """JupyterLab serving a copy of the chapter; yields the chapter's URL; stops the server."""
     work = tmp_path_factory.mktemp("lab")
     shutil.copy(CHAPTER, work / CHAPTER.name)
+    yield from _serve(work, CHAPTER.name)
+
+
+@pytest.fixture(scope="module")
+def lab_zh(browser, tmp_path_factory):
+    """JupyterLab serving the chapter's Chinese notebook, as `make lab LANG=zh` generates it."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import translate_notebooks
+
+    work = tmp_path_factory.mktemp("lab-zh")
+    nb, missed = translate_notebooks.translate_notebook(f"book/{CHAPTER.stem}")
+    assert not missed
+    (work / CHAPTER.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+    yield from _serve(work, CHAPTER.name)
+
+
+def _serve(work, name):
     port, token = _free_port(), secrets.token_hex(16)
     # the reader's settings, but every cell in the page (no windowing), and no news fetched from outside
     settings = work / ".config" / "lab" / "user-settings" / "@jupyterlab"
@@ -122,7 +139,7 @@ def lab(browser, tmp_path_factory):
                     pytest.fail("JupyterLab did not answer within 120 s:\n" + (work / "server.log").read_text()[-2000:])
                 time.sleep(0.2)
         assert server.poll() is None, "JupyterLab stopped:\n" + (work / "server.log").read_text()[-2000:]
-        yield f"http://127.0.0.1:{port}/lab/tree/{CHAPTER.name}?reset&token={token}"
+        yield f"http://127.0.0.1:{port}/lab/tree/{name}?reset&token={token}"
     finally:
         server.send_signal(signal.SIGINT)           # Ctrl-C twice, as a reader stops it: kernels shut down
         time.sleep(0.2)
@@ -165,5 +182,41 @@ def test_an_exercise_reads_as_a_task_and_its_solution_waits_for_a_click(lab, bro
             "the solution is visible before it is clicked"
         solution.locator(".jp-InputPlaceholder").click()
         solution.get_by_text(answer).filter(visible=True).first.wait_for(state="visible", timeout=30_000)
+    finally:
+        page.close()
+
+
+def test_a_chinese_notebook_runs_top_to_bottom_in_chinese(lab_zh, browser):
+    """The Chinese notebook of the chapter (generated from the catalogs): its prose is Chinese,
+    Run All runs every cell without an error, and the exercise checkers answer in Chinese (the
+    stubs are untouched, so: not attempted yet, 尚未作答)."""
+    n_cells = len(_cells()) + 1                          # + the cell that sets RLNOTES_LANG
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(lab_zh)
+        page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length === {n_cells}",
+                               timeout=120_000)
+        heading = page.locator(".jp-Notebook .jp-MarkdownCell h1").first
+        heading.wait_for(state="visible", timeout=30_000)
+        assert re.search(r"[\u4e00-\u9fff]", heading.inner_text()), heading.inner_text()
+        page.locator(".jp-Notebook").first.click()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        # every code cell gets its execution count (a folded cell shows no prompt): the chapter
+        # ran to its end
+        n_code = sum(1 for k, _ in _cells() if k == "code") + 1
+        page.wait_for_function(
+            """n => { const p = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
+                               .map(e => e.textContent.trim());
+                      return p.length === n && p.every(t => t === '' || /^\\[\\d+\\]:$/.test(t))
+                             && /^\\[\\d+\\]:$/.test(p[p.length - 1]); }""",
+            arg=n_code, timeout=240_000)
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+        assert not tracebacks, f"a cell failed: {tracebacks[:1]}"
+        outputs = page.locator(".jp-CodeCell .jp-OutputArea-output").all_inner_texts()
+        verdicts = [t.strip() for t in outputs if t.strip().startswith(("✓", "✗", "…"))]
+        assert verdicts, "no checker ran"
+        assert all(re.search(r"[\u4e00-\u9fff]", v) for v in verdicts), f"a checker answered in English: {verdicts}"
     finally:
         page.close()

@@ -17,6 +17,11 @@ _toc.yml it loads the built HTML from a local server on 127.0.0.1 and checks tha
 * wide tables fit the text column of a laptop screen (1280 and 1366 pixels) and their text
   stands out from its background in the light and the dark theme.
 
+The Chinese edition (``_build/html/zh``) is checked page for page the same way, and for its
+language: the page is Chinese, its characters are drawn with glyphs (not the boxes of a missing
+font) and no emphasis marker of a translation is left as text; every page of either edition
+links to the same page in the other.
+
 Screenshots of every page (light and dark theme) are written to ``_build/screenshots/``.
 The check reads the book from ``_build/html``; set ``RLNOTES_BOOK_HTML`` to check a book built
 elsewhere (``jupyter-book build . --path-output DIR`` writes ``DIR/_build/html``); the
@@ -175,13 +180,45 @@ def _source_text(doc):
     raise FileNotFoundError(doc)
 
 
+#: the two editions: English at the root of the site, Chinese (tools/i18n.py) under zh/
+EDITIONS = {"en": "", "zh": "zh/"}
+
+#: a glyph-less code point: a CJK character drawn like it is a box, i.e. the font is missing
+_TOFU_CHECK = r"""() => {
+    const text = (document.querySelector('article') || document.body).innerText;
+    const han = Array.from(new Set(text.match(/[\u4e00-\u9fff]/g) || [])).slice(0, 40);
+    const font = getComputedStyle(document.querySelector('article p') || document.body).fontFamily;
+    const c = document.createElement('canvas'); c.width = 48; c.height = 48;
+    const x = c.getContext('2d');
+    const draw = ch => { x.clearRect(0, 0, 48, 48); x.font = `32px ${font}`; x.fillText(ch, 4, 36);
+                         return x.getImageData(0, 0, 48, 48).data.join(','); };
+    const tofu = draw('\u{10FFFD}');
+    return {n: han.length, boxes: han.filter(ch => draw(ch) === tofu)};
+}"""
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("doc", PAGES)
-def test_page_reads_right(browser, server, doc):
-    context, page, errors, external = _open(browser, server, doc)
+def test_page_reads_right(browser, server, doc, edition):
+    context, page, errors, external = _open(browser, server, EDITIONS[edition] + doc)
     try:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        name = doc.replace("/", "_")
+        name = EDITIONS[edition].replace("/", "_") + doc.replace("/", "_")
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+        # the other edition is one click away, on the same page (the link is checked below)
+        other = page.eval_on_selector_all("p.rlnotes-language a", "els => els.map(e => e.href)")
+        assert len(other) == 1, f"{edition}/{doc}: no link to the page in the other edition"
+        if edition == "zh":
+            assert page.evaluate("document.documentElement.lang") == "zh-CN"
+            # the text is Chinese, rendered with glyphs (a CJK font is installed), and no
+            # emphasis marker was left unparsed by a translation
+            glyphs = page.evaluate(_TOFU_CHECK)
+            assert glyphs["n"] > 0, f"zh/{doc}: no Chinese text in the page"
+            assert not glyphs["boxes"], (f"zh/{doc}: characters drawn as empty boxes, no font covers "
+                                         f"them (install fonts-wqy-microhei): {glyphs['boxes'][:10]}")
+            stray = re.findall(r"\S{0,12}\*\*\S{0,12}", _visible_text_without_code(page))
+            assert not stray, f"zh/{doc}: emphasis markers shown as text: {stray[:5]}"
 
         # MathJax: the vendored copy, and no TeX left untypeset
         scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")
@@ -213,7 +250,7 @@ def test_page_reads_right(browser, server, doc):
         # images load (naturalWidth > 0); executed chapters have figures
         broken = page.evaluate("""() => Array.from(document.images)
             .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src').slice(0, 80))""")
-        assert not broken, f"{doc}: images that did not load: {broken}"
+        assert not broken, f"{edition}/{doc}: images that did not load: {broken}"
         if _source_notebook(doc):
             if re.search(r"plt\.|plot_values|show_frame|animate\(", source):   # the page draws
                 n_fig = page.eval_on_selector_all(".cell_output img", "els => els.length")
@@ -253,7 +290,7 @@ def test_page_reads_right(browser, server, doc):
 
         # links inside the book lead somewhere
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-        dead = _dead_links(server, f"{server}/{doc}.html", hrefs)
+        dead = _dead_links(server, f"{server}/{EDITIONS[edition]}{doc}.html", hrefs)
         assert not dead, f"{doc}: links that lead nowhere: {dead[:8]}"
 
         # JavaScript errors

@@ -9,8 +9,15 @@
   blocks) to reStructuredText for autodoc, and link every entry to its chapter.
 * Line anchors (``#L<n>``) on the highlighted source pages of sphinx.ext.viewcode.
 * ``{{ version }}`` and the footer from ``rlnotes.__version__`` and CITATION.cff.
+* Translation (the Chinese edition, ``locales/``): what is not prose stays out of the catalogs
+  (docstrings, and cell outputs that carry numbers), and every page links to the same page in
+  the other edition.
 """
 import re
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -51,8 +58,8 @@ def _substitutions(app, config):
     # the footer of every page shows the version (set here, not in _config.yml, so it cannot
     # go stale; _config.yml's sphinx.config.html_theme_options replaces JB's html: options)
     options = dict(config.html_theme_options or {})
-    options["extra_footer"] = (f"rlnotes {rlnotes.__version__} · every chapter is executed and "
-                               f"tested on every change")
+    options["extra_footer"] = (f"rlnotes {rlnotes.__version__} · " + _ui(config.language,
+                               "every chapter is executed and tested on every change"))
     config.html_theme_options = options
 
 
@@ -75,7 +82,261 @@ def _line_anchors(app, exception):
             path.write_text(new, encoding="utf-8")
 
 
+# The words the book's own machinery puts on a page (not in any page's source, so not in the
+# catalogs): here, per language. Sphinx and the themes translate their own.
+_UI = {
+    "zh_CN": {
+        "every chapter is executed and tested on every change": "每一章在每次修改时都会执行并测试",
+        "Show code cell source": "显示代码", "Hide code cell source": "隐藏代码",
+        "Show code cell output": "显示输出", "Hide code cell output": "隐藏输出",
+        "Show code cell outputs": "显示输出", "Hide code cell outputs": "隐藏输出",
+        "Show code cell content": "显示单元格", "Hide code cell content": "隐藏单元格",
+        "other edition": "English edition", "other edition, short": "English",
+    },
+    "en": {"other edition": "中文版 (Chinese edition)", "other edition, short": "中文"},
+}
+
+
+def _ui(language, text):
+    return _UI.get(language or "en", {}).get(text, text)
+
+
+class _CodePrompts(SphinxPostTransform):
+    """The "Show code cell source" toggles of myst-nb, in the page's language (after myst-nb's
+    own post-transform has built them, priority 199)."""
+
+    default_priority = 200
+    formats = ("html",)
+
+    def run(self):
+        if (self.config.language or "en") == "en":
+            return
+        for node in self.document.findall(nodes.Element):
+            if "prompt_show" in node.attributes:
+                node["prompt_show"] = _ui(self.config.language, node["prompt_show"])
+                node["prompt_hide"] = _ui(self.config.language, node["prompt_hide"])
+
+
+def _language_switch(app, pagename, templatename, context, doctree):
+    """A link at the top of every page to the same page in the other edition: the English
+    edition is the root of the site, the Chinese one its folder ``zh/``."""
+    if doctree is None or "body" not in context:
+        return
+    language = app.config.language or "en"
+    up = "../" * pagename.count("/")
+    if language == "en":
+        href, hreflang, lang = f"{up}zh/{pagename}.html", "zh-CN", "zh-CN"
+    else:
+        href, hreflang, lang = f"{up}../{pagename}.html", "en", "en"
+    label = _ui(language, "other edition")
+    context["body"] = (f'<p class="rlnotes-language"><a href="{href}" hreflang="{hreflang}" '
+                       f'lang="{lang}">{label}</a></p>\n' + context["body"])
+
+
+class _NotProse(SphinxTransform):
+    """Keep out of the translation catalogs what is not the book's prose, so that a catalog
+    never goes stale when a number changes:
+
+    * displayed equations, and the API reference's entries (docstrings and the descriptions
+      of objects: they stay English, as the code does);
+    * text a cell computed (markdown tables, lists) where it holds a digit: data and numbers
+      are never translated. A computed header or sentence without digits ("algorithm",
+      "environment") is translated like the prose around it.
+
+    Runs before Sphinx's own translation transform (priority 20)."""
+
+    default_priority = 10
+
+    def apply(self):
+        # an exercise's title (sphinx-exercise's subtitle node) is prose too, but the directive
+        # leaves it without the source that makes Sphinx translate it
+        for node in self.document.findall(nodes.subtitle):
+            if type(node).__name__ == "exercise_subtitle":
+                node.rawsource = node.rawsource or _myst(node)
+                holder = node
+                while holder is not None and not holder.source:
+                    holder = holder.parent
+                node.source, node.line = (holder.source, holder.line) if holder else (self.document["source"], 0)
+        # so are the titles of sphinx-proof's boxes (theorem, algorithm, ...), made the same way
+        for node in self.document.findall(nodes.title):
+            if not node.source and node.rawsource.strip() and node.parent is not None \
+                    and type(node.parent).__module__.startswith("sphinx_proof"):
+                node.source, node.line = node.parent.source, node.parent.line
+        for node in self.document.findall(nodes.TextElement):
+            source = node.source or ""
+            if (isinstance(node, nodes.math_block) or "docstring of " in source or _in_api_entry(node)
+                    or _in_output(node) and re.search(r"\d", node.astext())):
+                node["translatable"] = False
+
+
+class _ExerciseTitlesToCatalog(SphinxPostTransform):
+    """The gettext builder extracts messages after the post-transforms, and sphinx-exercise's
+    post-transform (priority 20) rebuilds an exercise's title from its subtitle: extract the
+    subtitles (made translatable by _NotProse) just before that."""
+
+    default_priority = 19
+    builders = ("gettext",)
+
+    def run(self):
+        from sphinx.util.i18n import docname_to_domain
+
+        catalog = self.app.builder.catalogs[docname_to_domain(self.env.docname, self.config.gettext_compact)]
+        for node in self.document.findall(nodes.subtitle):
+            if type(node).__name__ == "exercise_subtitle" and node.rawsource:
+                catalog.add(node.rawsource, node)
+
+
+class _AltTextToCatalog(SphinxPostTransform):
+    """The alt text of a notebook's figures (read to readers who cannot see them): Sphinx
+    translates it, but for the gettext builder myst-nb drops image outputs (its mime-type
+    selection, priority 4) before the messages are extracted. Extract them first."""
+
+    default_priority = 3
+    builders = ("gettext",)
+
+    def run(self):
+        from sphinx.util.i18n import docname_to_domain
+
+        catalog = self.app.builder.catalogs[docname_to_domain(self.env.docname, self.config.gettext_compact)]
+        for node in self.document.findall(nodes.image):
+            if node.get("alt") and node.source and hasattr(node, "uid"):
+                catalog.add(node["alt"], node)
+
+
+# titles that sphinx-exercise composes from its own (translated) word, "练习" or "解答", and the
+# exercise's title, which is a message of its own
+_MACHINE_TITLES = {"exercise_title", "solution_title"}
+
+
+class _Untranslated(SphinxTransform):
+    """In a translated edition, a warning (an error under -W) for every message of the page
+    that its catalog does not translate: new or changed English prose, or a translation marked
+    fuzzy. Sphinx's own translation (priority 20) marks such a node ``translated=False``; a
+    translation identical to the English (a name, a code word) is accepted when the catalog
+    says so explicitly."""
+
+    default_priority = 21
+
+    def apply(self):
+        language = self.config.language or "en"
+        if language == "en":
+            return
+        from pathlib import Path
+
+        from babel.messages.pofile import read_po
+        from sphinx.util import logging
+
+        po = Path(self.env.srcdir, self.config.locale_dirs[0], language, "LC_MESSAGES",
+                  self.env.docname + ".po")
+        catalog = None
+        if po.exists():
+            with po.open("rb") as f:
+                catalog = read_po(f, locale=language)
+        for node in self.document.findall(nodes.Element):
+            if (node.get("translated") is not False or type(node).__name__ in _MACHINE_TITLES
+                    or _in_api_entry(node)):
+                continue
+            if isinstance(node, nodes.image):
+                msg = node.get("alt", "")
+            else:
+                msg = node.rawsource.replace("\n", " ").strip() if node.rawsource else node.astext()
+            entry = catalog.get(msg) if catalog is not None else None
+            if entry is not None and entry.string == msg and not entry.fuzzy:
+                continue
+            if isinstance(node, nodes.image) and catalog is not None and any(
+                    m.string == msg and not m.fuzzy for m in catalog):
+                continue   # Sphinx marks a figure whose alt text it did translate
+            why = "fuzzy" if entry is not None and entry.fuzzy else "not translated"
+            logging.getLogger(__name__).warning(
+                f"{why} in {po.relative_to(self.env.srcdir)} ({type(node).__name__}): {msg[:70]!r} (run `python "
+                f"tools/i18n.py update` and translate it)", location=node)
+
+
+def _translated_notebook_parser():
+    """myst-nb's notebook parser, which also gives a translated message of a notebook (parsed
+    by Sphinx as a document of its own) that notebook's glue data, so that a
+    {glue:text}`key` in a translation inserts the same computed value as in the English."""
+    from myst_nb.sphinx_ import Parser
+
+    renderers = {}   # notebook path -> the renderer holding its glue data
+
+    class _KeepRenderer(dict):
+        """A document's attributes while myst-nb parses it: myst-nb pops its renderer at the
+        end of the parse; keep it for the notebook's translated messages, parsed later."""
+
+        def pop(self, key, *default):
+            if key == "nb_renderer" and key in self:
+                renderers[self.get("source")] = self[key]
+            return super().pop(key, *default)
+
+    class _TranslatedNotebookParser(Parser):
+        def parse(self, inputstring, document):
+            source = document.current_source or ""
+            if source.endswith("<translated>"):
+                renderer = renderers.get(source.rsplit(":", 2)[0])
+                if renderer is not None:
+                    document["nb_renderer"] = renderer
+                try:
+                    return super().parse(inputstring, document)
+                finally:
+                    document.attributes.pop("nb_renderer", None)
+            document.attributes = _KeepRenderer(document.attributes)
+            try:
+                return super().parse(inputstring, document)
+            finally:
+                document.attributes = dict(document.attributes)
+
+    return _TranslatedNotebookParser
+
+
+def _myst(node):
+    """The MyST source of a short inline text (an exercise title): text, math and code."""
+    out = []
+    for child in node.children:
+        if isinstance(child, nodes.math):
+            out.append(f"${child.astext()}$")
+        elif isinstance(child, nodes.literal):
+            out.append(f"`{child.astext()}`")
+        elif isinstance(child, nodes.emphasis):
+            out.append(f"*{_myst(child)}*")
+        elif isinstance(child, nodes.strong):
+            out.append(f"**{_myst(child)}**")
+        elif isinstance(child, nodes.Element):
+            out.append(_myst(child))
+        else:
+            out.append(child.astext())
+    return "".join(out)
+
+
+def _in_api_entry(node):
+    """Inside the description of a Python object (autodoc, or py: directives of the API pages):
+    the API reference stays English, as the docstrings and the code do."""
+    from sphinx import addnodes
+
+    while node is not None:
+        if isinstance(node, addnodes.desc):
+            return True
+        node = node.parent
+    return False
+
+
+def _in_output(node):
+    while node is not None:
+        if "cell_output" in (node.get("classes") or []) or node.get("nb_element") == "cell_code_output":
+            return True
+        node = node.parent
+    return False
+
+
 def setup(app):
+    app.setup_extension("myst_nb")
+    app.add_source_parser(_translated_notebook_parser(), override=True)
+    app.add_transform(_NotProse)
+    app.add_transform(_Untranslated)
+    app.add_post_transform(_ExerciseTitlesToCatalog)
+    app.add_post_transform(_AltTextToCatalog)
+    app.add_post_transform(_CodePrompts)
+    app.connect("html-page-context", _language_switch)
     app.connect("build-finished", _line_anchors)
     app.connect("config-inited", _substitutions)
     # html-page-context is emitted with emit_firstresult: run before any handler that returns
