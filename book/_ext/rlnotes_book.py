@@ -162,6 +162,15 @@ class _NotProse(SphinxTransform):
             if not node.source and node.rawsource.strip() and node.parent is not None \
                     and type(node.parent).__module__.startswith("sphinx_proof"):
                 node.source, node.line = node.parent.source, node.parent.line
+        # paragraphs that MyST leaves without a source (the cells of a table nested in a list):
+        # Sphinx neither extracts nor translates a node without one
+        for node in self.document.findall(nodes.paragraph):
+            if not node.source and node.rawsource.strip() and not _inside(node, nodes.system_message):
+                holder = node.parent
+                while holder is not None and not holder.source:
+                    holder = holder.parent
+                if holder is not None:
+                    node.source, node.line = holder.source, holder.line
         for node in self.document.findall(nodes.TextElement):
             source = node.source or ""
             if (isinstance(node, nodes.math_block) or "docstring of " in source or _in_api_entry(node)
@@ -234,7 +243,7 @@ class _Untranslated(SphinxTransform):
                 catalog = read_po(f, locale=language)
         for node in self.document.findall(nodes.Element):
             if (node.get("translated") is not False or type(node).__name__ in _MACHINE_TITLES
-                    or _in_api_entry(node)):
+                    or _in_api_entry(node) or _inside(node, nodes.system_message)):
                 continue
             if isinstance(node, nodes.image):
                 msg = node.get("alt", "")
@@ -308,6 +317,41 @@ def _myst(node):
     return "".join(out)
 
 
+class _TocCaptions(SphinxTransform):
+    """The captions of the parts of _toc.yml (the sidebar's headings) in the page's language:
+    sphinx-external-toc inserts the toctrees (priority 100) after Sphinx has translated the
+    page (priority 20), so translate their captions from the root page's catalog here."""
+
+    default_priority = 101
+
+    def apply(self):
+        if (self.config.language or "en") == "en":
+            return
+        from sphinx import addnodes
+
+        toctrees = [n for n in self.document.findall(addnodes.toctree) if n.get("caption")]
+        if not toctrees:
+            return
+        from os import path
+
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        catalog, _ = init_locale(dirs, self.config.language, domain)
+        for node in toctrees:
+            node["caption"] = catalog.gettext(node["caption"])
+
+
+def _inside(node, kind):
+    while node is not None:
+        if isinstance(node, kind):
+            return True
+        node = node.parent
+    return False
+
+
 def _in_api_entry(node):
     """Inside the description of a Python object (autodoc, or py: directives of the API pages):
     the API reference stays English, as the docstrings and the code do."""
@@ -333,6 +377,7 @@ def setup(app):
     app.add_source_parser(_translated_notebook_parser(), override=True)
     app.add_transform(_NotProse)
     app.add_transform(_Untranslated)
+    app.add_transform(_TocCaptions)
     app.add_post_transform(_ExerciseTitlesToCatalog)
     app.add_post_transform(_AltTextToCatalog)
     app.add_post_transform(_CodePrompts)
