@@ -32,9 +32,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## make book: execute every chapter once and build both editions from that execution: English
 ## into _build/html/, Chinese (from the catalogs in locales/, tools/i18n.py) into _build/html/zh/
+## (RLNOTES_BOOK_FIGURES=1: the execution draws each figure in Chinese too, rlnotes.plotting)
 book: $(STAMP)
 	rm -rf _build/.jupyter_cache
-	$(JB) build . --all
+	RLNOTES_BOOK_FIGURES=1 $(JB) build . --all
 	$(BIN)/python tools/i18n.py build
 	@echo
 	@echo "The book is in _build/html/ (English) and _build/html/zh/ (Chinese, 中文版). Open"
@@ -50,7 +51,7 @@ lint: $(STAMP)
 ## message), then the page check of both
 test: lint
 	rm -rf _build/.jupyter_cache
-	$(BIN)/python -m pytest -m "not pages" tests book --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p tests.nbcache
+	RLNOTES_BOOK_FIGURES=1 $(BIN)/python -m pytest -m "not pages" tests book --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p tests.nbcache
 	$(JB) build . --all -W -n --keep-going
 	$(BIN)/python tools/i18n.py build --strict
 	$(BIN)/python -m tests.nbcache --check-build _build/html

@@ -1,19 +1,33 @@
-r"""Figures for the book: environment frames, animations of an agent, value heat maps.
+r"""Figures for the book: environment frames, animations of an agent, value heat maps, and
+figures whose words are in the reader's language.
 
 Everything returns matplotlib objects or an ``IPython.display.HTML`` animation, so the same
 call works in Jupyter and in the executed, built book (animations are self-contained
 ``to_jshtml`` players: the frames are embedded, nothing is loaded from the network).
+
+A chapter's first cell calls :func:`figures_in_the_readers_language`: from then on, a figure's
+words (titles, axis labels, legends, annotations) are shown in the reader's language
+(:mod:`rlnotes.i18n`, from the catalog ``figures.po``). While the book is executed for its two
+editions (``RLNOTES_BOOK_FIGURES=1``, set by ``make test`` and ``make book``), each figure is also
+drawn in Chinese, and its words are recorded, in the metadata of its output; the Chinese edition
+shows that drawing (tools/i18n.py). The figure is drawn by the same execution: the numbers in
+the two drawings are the same.
 """
 from __future__ import annotations
 
+import base64
+import contextlib
+import os
 import re
+import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 
-__all__ = ["show_frame", "record_frames", "animate"]
+__all__ = ["show_frame", "record_frames", "animate",
+           "figures_in_the_readers_language", "figure_words", "word_template", "in_language"]
 
 
 def _frame_of(env_or_frame):
@@ -240,3 +254,156 @@ def show_source(obj):
     source = inspect.getsource(obj).rstrip()
     fence = "````" if "```" not in source else "`````"
     return Markdown(f"{fence}python\n{source}\n{fence}")
+
+
+# ------------------------------------------------------------------------------------------
+# Figures in the reader's language
+# ------------------------------------------------------------------------------------------
+BOOK_FIGURES_VARIABLE = "RLNOTES_BOOK_FIGURES"
+"""Set to 1 while the book is executed for both editions: every figure is then also drawn in
+Chinese, and its words are recorded, in its output's metadata (``metadata["image/png"]["rlnotes"]``)."""
+
+#: fonts with Chinese glyphs, in order of preference (the first one installed is used, after
+#: DejaVu Sans for Latin letters, digits and symbols); Debian: fonts-wqy-microhei
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC",
+             "Microsoft YaHei", "PingFang SC", "SimHei")
+
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _has_words(text):
+    """Two letters in a row outside $math$: a label to translate ("steps", "return (mean)")."""
+    return bool(_WORD.search(re.sub(r"\$[^$]*\$", "", text)))
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def word_template(text):
+    """A figure's text as a message to translate: its numbers replaced by the fields {n0},
+    {n1}, … (so that a figure whose numbers change needs no new translation), its braces
+    doubled. Returns ``(template, numbers)``."""
+    numbers = _NUMBER.findall(text)
+    parts = [p.replace("{", "{{").replace("}", "}}") for p in _NUMBER.split(text)]
+    template = parts[0] + "".join(f"{{n{k}}}{p}" for k, p in enumerate(parts[1:]))
+    return template, numbers
+
+
+def _translate_text(text, lang):
+    from .i18n import translate
+
+    template, numbers = word_template(text)
+    translated = translate(template, lang)
+    if translated == template:
+        return text
+    return translated.format(**{f"n{k}": x for k, x in enumerate(numbers)})
+
+
+def figure_words(fig):
+    """The texts of ``fig`` that hold words (titles, axis labels, legend entries, annotations,
+    tick labels such as algorithm names), each once, in drawing order."""
+    from matplotlib.text import Text
+
+    seen = []
+    for t in fig.findobj(Text):
+        text = t.get_text()
+        if t.get_visible() and _has_words(text) and text not in seen:
+            seen.append(text)
+    return seen
+
+
+def _cjk_font():
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _concrete(families):
+    """Font families with the generic ones ("sans-serif") replaced by their first installed font."""
+    from matplotlib import font_manager
+
+    out = []
+    for family in families:
+        if family in font_manager.font_family_aliases:
+            out.append(font_manager.FontProperties(family=[family]).get_name())
+        else:
+            out.append(family)
+    return out
+
+
+@contextlib.contextmanager
+def in_language(fig, lang):
+    """Within the block, every word of ``fig`` is shown in ``lang`` (``"en"``: unchanged), with
+    a font that has its glyphs; afterwards the figure is as it was. A text is looked up by its
+    :func:`word_template`: "462 / 2 of 5 solved" as "{n0} / {n1} of {n2} solved"."""
+    from matplotlib.text import Text
+
+    if lang == "en":
+        yield fig
+        return
+    texts = [t for t in fig.findobj(Text) if _has_words(t.get_text())]
+    before = [(t.get_text(), t.get_fontfamily()) for t in texts]
+    font = _cjk_font()
+    try:
+        for t, (text, family) in zip(texts, before):
+            t.set_text(_translate_text(text, lang))
+            if font is None:
+                continue
+            # the text's own fonts first (Latin letters, digits), then CJK for the rest; a text
+            # with $math$ is drawn by mathtext, which takes its plain words from the first font
+            # only: there, the CJK font first (it has Latin letters too)
+            concrete = _concrete(family)
+            t.set_fontfamily([font, *concrete] if "$" in text else [*concrete, font])
+        yield fig
+    finally:
+        for t, (text, family) in zip(texts, before):
+            t.set_text(text)
+            t.set_fontfamily(family)
+
+
+def _png(fig):
+    """IPython's PNG of a figure, drawn in the reader's language; while the book is executed,
+    with the Chinese drawing and the figure's words in its metadata."""
+    from IPython.core.pylabtools import print_figure
+
+    from .i18n import language
+
+    with in_language(fig, language()):
+        data = print_figure(fig, "png", bbox_inches="tight")
+    if os.environ.get(BOOK_FIGURES_VARIABLE, "") in ("", "0"):
+        return data
+    words = figure_words(fig)
+    record = {"words": words}
+    if words and _cjk_font() is not None:
+        # a glyph the fonts lack is drawn as a box: recorded (the Chinese build fails on it),
+        # not printed into the chapter's output, which both editions show
+        with in_language(fig, "zh_CN"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            record["zh_CN"] = base64.b64encode(print_figure(fig, "png", bbox_inches="tight")).decode("ascii")
+        missing = sorted({str(w.message) for w in caught if "missing from" in str(w.message)})
+        if missing:
+            record["missing_glyphs"] = missing
+    return data, {"rlnotes": record}
+
+
+def figures_in_the_readers_language():
+    """From now on, show this notebook's figures with their words in the reader's language
+    (``RLNOTES_LANG``, :mod:`rlnotes.i18n`). Call it once, in a notebook's first cell (after a
+    ``%config InlineBackend.figure_formats`` line, which resets IPython's image formatters).
+    Outside IPython it does nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    # load the backend first: Jupyter's inline backend, when it starts (at the first figure),
+    # resets the PNG formatter to its own
+    plt.switch_backend(matplotlib.get_backend())
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.enabled = True
+    formatter.for_type(Figure, _png)

@@ -219,6 +219,11 @@ def test_page_reads_right(browser, server, doc, edition):
                                          f"them (install fonts-wqy-microhei): {glyphs['boxes'][:10]}")
             stray = re.findall(r"\S{0,12}\*\*\S{0,12}", _visible_text_without_code(page))
             assert not stray, f"zh/{doc}: emphasis markers shown as text: {stray[:5]}"
+            # the figures are the Chinese drawings of the same execution, not the English ones
+            if _source_notebook(doc) and re.search(r"set_xlabel|set_title|xlabel\(", _source_text(doc)):
+                ours = set(page.eval_on_selector_all(".cell_output img", "els => els.map(e => e.src.split('/').pop())"))
+                english = set(re.findall(r'_images/([^"/]+\.png)', (HTML / f"{doc}.html").read_text()))
+                assert ours - english, f"zh/{doc}: every figure is the English drawing"
 
         # MathJax: the vendored copy, and no TeX left untypeset
         scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")

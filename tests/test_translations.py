@@ -1,7 +1,7 @@
 """The Chinese edition's catalogs, and the exercise checkers in Chinese.
 
-* Every catalog (the book's pages, locales/zh_CN; the checkers' messages,
-  rlnotes/exercises/locales/zh_CN) has a translation for every message, none fuzzy (stale: the
+* Every catalog (the book's pages, locales/zh_CN; the checkers' messages and the figures'
+  words, rlnotes/locales/zh_CN) has a translation for every message, none fuzzy (stale: the
   English changed since), and each keeps its message's math, code, roles and links (a checker's
   message: its {fields}).
 * The checkers' catalogs hold exactly the messages of the source (a message added or changed in
@@ -62,7 +62,7 @@ def test_the_markup_check_can_fail():
 
 def test_checker_catalogs_hold_exactly_the_messages_of_the_source():
     templates = i18n.checker_templates()
-    catalogs = {po.stem: cat for po, cat in i18n.catalogs() if po.is_relative_to(i18n.CHECKERS)}
+    catalogs = {po.stem: cat for po, cat in i18n.catalogs() if po.is_relative_to(i18n.CHECKER_LOCALES)}
     assert set(catalogs) == set(templates), "run: python tools/i18n.py update-checkers"
     for name, template in templates.items():
         source = {m.id for m in template if m.id}
@@ -106,11 +106,96 @@ def test_every_verdict_is_in_chinese(chinese, module, label, name, check, capsys
 
 
 def test_an_unknown_language_falls_back_to_english_and_says_so(monkeypatch, capsys):
-    from rlnotes.exercises import core
+    from rlnotes import i18n as lang
 
     monkeypatch.setenv("RLNOTES_LANG", "xx_YY")
-    core._unknown_language.cache_clear()
-    assert core.language() == "en"
+    lang._unknown_language.cache_clear()
+    assert lang.language() == "en"
     assert "RLNOTES_LANG='xx_YY'" in capsys.readouterr().out
     monkeypatch.setenv("RLNOTES_LANG", "zh")
-    assert core.language() == "zh_CN"
+    assert lang.language() == "zh_CN"
+
+
+# ---- the words in figures --------------------------------------------------------------------
+@pytest.fixture
+def figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, 1], label="ppo")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("$V(s)$")
+    ax.set_title("return of the greedy policy")
+    ax.legend()
+    yield fig
+    plt.close(fig)
+
+
+@pytest.fixture
+def words_in_chinese(monkeypatch):
+    from rlnotes import i18n as lang
+
+    table = {"environment steps": "环境步数", "return of the greedy policy": "贪心策略的回报"}
+    monkeypatch.setattr(lang, "catalog", lambda language: table if language == "zh_CN" else {})
+    return table
+
+
+def test_a_figure_shows_its_words_in_chinese_and_is_left_as_it_was(figure, words_in_chinese):
+    from rlnotes.plotting import figure_words, in_language
+
+    ax = figure.axes[0]
+    assert set(figure_words(figure)) == {"return of the greedy policy", "environment steps", "ppo"}
+    family = ax.xaxis.label.get_fontfamily()
+    with in_language(figure, "zh_CN"):
+        assert ax.get_xlabel() == "环境步数" and ax.get_title() == "贪心策略的回报"
+        assert ax.get_ylabel() == "$V(s)$"                  # math only: not a word to translate
+    assert ax.get_xlabel() == "environment steps" and ax.xaxis.label.get_fontfamily() == family
+
+
+def test_the_books_execution_records_each_figure_in_chinese(figure, words_in_chinese, monkeypatch):
+    """With RLNOTES_BOOK_FIGURES=1, a figure's output carries its words and its Chinese drawing
+    (another image than the English one); without it, just the English PNG."""
+    import base64
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from rlnotes import plotting
+
+    if plotting._cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: fonts-wqy-microhei); .ci/run installs one")
+    shell = InteractiveShell.instance()
+    plotting.figures_in_the_readers_language()
+    monkeypatch.delenv("RLNOTES_BOOK_FIGURES", raising=False)
+    data, metadata = shell.display_formatter.format(figure)
+    assert "rlnotes" not in metadata.get("image/png", {})
+    english = data["image/png"]
+    monkeypatch.setenv("RLNOTES_BOOK_FIGURES", "1")
+    data, metadata = shell.display_formatter.format(figure)
+    record = metadata["image/png"]["rlnotes"]
+    assert data["image/png"] == english
+    assert set(record["words"]) == {"return of the greedy policy", "environment steps", "ppo"}
+    assert base64.b64decode(record["zh_CN"]) != base64.b64decode(english)
+    monkeypatch.setenv("RLNOTES_LANG", "zh_CN")                  # a reader of the Chinese notebook
+    monkeypatch.delenv("RLNOTES_BOOK_FIGURES")
+    data, _ = shell.display_formatter.format(figure)
+    assert data["image/png"] != english
+
+
+def test_a_figures_numbers_are_fields_of_its_message(figure, monkeypatch):
+    """A figure's text is translated by its template, so a new number needs no new translation;
+    braces of math are kept."""
+    from rlnotes import i18n as lang
+    from rlnotes.plotting import in_language, word_template
+
+    assert word_template("462\n2/5 solved") == ("{n0}\n{n1}/{n2} solved", ["462", "2", "5"])
+    assert word_template("$w_{0:t}$ weight")[0] == "$w_{{{n0}:t}}$ weight"
+    table = {"{n0}\n{n1}/{n2} solved": "{n0}\n已解决 {n1}/{n2}"}
+    monkeypatch.setattr(lang, "catalog", lambda language: table if language == "zh_CN" else {})
+    ax = figure.axes[0]
+    ax.text(0.5, 0.5, "371\n4/5 solved")
+    with in_language(figure, "zh_CN"):
+        assert "371\n已解决 4/5" in [t.get_text() for t in ax.texts]
+    assert "371\n4/5 solved" in [t.get_text() for t in ax.texts]

@@ -19,13 +19,17 @@ catalogs).
 
 The exercise checkers' messages are translated the same way: every message a checker prints is
 an English template wrapped in ``_()`` in ``rlnotes/exercises/<module>.py``, extracted into
-``rlnotes/exercises/locales/zh_CN/LC_MESSAGES/<module>.po`` (its {fields} must survive the
-translation).
+``rlnotes/locales/zh_CN/LC_MESSAGES/exercises/<module>.po`` (its {fields} must survive the
+translation). So are the words in the figures (axis labels, titles, legends): the executed
+chapters record them (rlnotes.plotting), ``update`` collects them into
+``rlnotes/locales/zh_CN/LC_MESSAGES/figures.po``, and the Chinese build shows each figure as the
+same execution drew it a second time with the translated words.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -127,7 +131,7 @@ def extract():
     that the cache has) and return the folder of templates (.pot), one per page."""
     subprocess.run([jupyter_book(), "build", str(ROOT), "--all", "--builder", "custom",
                     "--custom-builder", "gettext", "--path-output", str(BUILD / "i18n")],
-                   check=True, stdout=subprocess.DEVNULL)
+                   check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, RLNOTES_BOOK_FIGURES="1"))
     return POT_DIR
 
 
@@ -160,7 +164,9 @@ def update(pot_dir=POT_DIR):
 
 
 CHECKERS = ROOT / "rlnotes" / "exercises"
-CHECKER_LOCALES = CHECKERS / "locales" / LANG / "LC_MESSAGES"
+PACKAGE_LOCALES = ROOT / "rlnotes" / "locales" / LANG / "LC_MESSAGES"
+CHECKER_LOCALES = PACKAGE_LOCALES / "exercises"
+FIGURES_PO = PACKAGE_LOCALES / "figures.po"
 
 
 def checker_templates():
@@ -204,9 +210,113 @@ def update_checkers(only=()):
             po.unlink()
 
 
+CACHE = BUILD / ".jupyter_cache"
+ZH_CACHE = BUILD / ".jupyter_cache_zh"
+
+
+def _cached_notebooks(cache=CACHE):
+    """(source path, path of the cached executed notebook) of the newest record of each chapter."""
+    from jupyter_cache import get_cache
+
+    newest = {}
+    for record in get_cache(str(cache)).list_cache_records():
+        if record.uri not in newest or record.pk > newest[record.uri].pk:
+            newest[record.uri] = record
+    return [(Path(r.uri), cache / "executed" / r.hashkey / "base.ipynb") for r in newest.values()]
+
+
+def _figures(nb):
+    """The figure outputs of an executed notebook that recorded their words (rlnotes.plotting):
+    [(output, its record {"words": [...], "zh_CN": base64 PNG})]."""
+    out = []
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            record = output.get("metadata", {}).get("image/png", {}).get("rlnotes")
+            if record is not None:
+                out.append((output, record))
+    return out
+
+
+def word_template(text):
+    sys.path.insert(0, str(ROOT))
+    from rlnotes.plotting import word_template as template
+
+    return template(text)
+
+
+def update_figures():
+    """figures.po in line with the words of the figures of the last execution of the book
+    (``make test`` or ``make book``, which set RLNOTES_BOOK_FIGURES=1)."""
+    template = Catalog(project="rlnotes", fuzzy=False)
+    for source, path in sorted(_cached_notebooks()):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for k, (_, record) in enumerate(_figures(nb)):
+            for word in record["words"]:
+                template.add(word_template(word)[0], locations=[(source.relative_to(ROOT).as_posix(), k + 1)])
+    if not len(template):
+        raise SystemExit("no figure recorded its words: execute the book with RLNOTES_BOOK_FIGURES=1 "
+                         "first (make test or make book do)")
+    if FIGURES_PO.exists():
+        with FIGURES_PO.open("rb") as f:
+            catalog = read_po(f, locale=LANG)
+        catalog.update(template)
+        catalog.obsolete.clear()
+    else:
+        catalog = Catalog(locale=LANG, project="rlnotes", fuzzy=False)
+        for message in template:
+            if message.id:
+                catalog.add(message.id, "", locations=message.locations)
+    FIGURES_PO.parent.mkdir(parents=True, exist_ok=True)
+    with FIGURES_PO.open("wb") as f:
+        write_po(f, catalog, width=0, omit_header=False, sort_output=False)
+
+
+def zh_cache(strict=False):
+    """A copy of the book's execution for the Chinese build, each figure's PNG replaced by its
+    Chinese drawing (made by the same execution). ``strict``: fail if a figure has none, or a
+    figure's word has no translation."""
+    shutil.rmtree(ZH_CACHE, ignore_errors=True)
+    shutil.copytree(CACHE, ZH_CACHE)
+    with FIGURES_PO.open("rb") as f:
+        translated = {m.id for m in read_po(f, locale=LANG) if m.id and m.string and not m.fuzzy}
+    missing, undrawn, boxes = set(), [], set()
+    for path in (ZH_CACHE / "executed").glob("*/base.ipynb"):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        figures = _figures(nb)
+        for output, record in figures:
+            missing.update(t for t in (word_template(w)[0] for w in record["words"]) if t not in translated)
+            boxes.update(record.get("missing_glyphs", []))
+            if "zh_CN" in record:
+                # the PNG of a displayed figure, or of a glued one (myst-nb's glue keeps it
+                # under application/papermill.record/image/png)
+                for key in [k for k in output["data"] if k.endswith("image/png")]:
+                    output["data"][key] = record["zh_CN"]
+            elif record["words"]:
+                undrawn.append(path)
+        if figures:
+            path.write_text(json.dumps(nb), encoding="utf-8")
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} words of figures have no translation in "
+                        f"{FIGURES_PO.relative_to(ROOT)} (python tools/i18n.py update, then "
+                        f"translate them), e.g. {sorted(missing)[:3]}")
+    if undrawn:
+        problems.append(f"{len(undrawn)} executed chapters have figures not drawn in Chinese: execute "
+                        "the book with RLNOTES_BOOK_FIGURES=1 and a CJK font installed (Debian: "
+                        "fonts-wqy-microhei; make test sets the variable)")
+    if boxes:
+        problems.append(f"figures drawn in Chinese with glyphs no installed font has: {sorted(boxes)[:3]}")
+    if problems and strict:
+        raise SystemExit("\n".join(problems))
+    for p in problems:
+        print("i18n:", p)
+
+
 def catalogs():
-    """(path, catalog) of every catalog: the book's pages, then the checkers' messages."""
-    for po in sorted(LOCALES.rglob("*.po")) + sorted(CHECKER_LOCALES.glob("*.po")):
+    """(path, catalog) of every catalog: the book's pages, the checkers' messages, the figures'
+    words."""
+    figures = [FIGURES_PO] if FIGURES_PO.exists() else []
+    for po in sorted(LOCALES.rglob("*.po")) + sorted(CHECKER_LOCALES.glob("*.po")) + figures:
         with po.open("rb") as f:
             yield po, read_po(f, locale=LANG)
 
@@ -222,7 +332,8 @@ def report():
                 continue
             if message.fuzzy:
                 rows.append((message.id, "fuzzy (the English changed: review the translation)"))
-            for p in problems(message.id, message.string or "", template=po.is_relative_to(CHECKERS)):
+            for p in problems(message.id, message.string or "",
+                              template=po.is_relative_to(CHECKER_LOCALES) or po == FIGURES_PO):
                 rows.append((message.id, p))
         if rows:
             bad[po.relative_to(ROOT)] = rows
@@ -238,17 +349,27 @@ def zh_config():
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = "rlnotes — 深度强化学习：可执行的教科书"
     config["sphinx"]["config"]["language"] = LANG
+    config["execute"]["cache"] = str(ZH_CACHE.relative_to(ROOT))
     path = ROOT / ".config.zh.yml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
-def build(extra=()):
-    """Build the Chinese edition from the cache the English build filled, into
-    _build/html/zh (next to the English edition in _build/html)."""
+def build(extra=(), strict=False):
+    """Build the Chinese edition from the cache the English build filled (a copy with the
+    figures drawn in Chinese), into _build/html/zh (next to the English edition in
+    _build/html). It executes nothing: a chapter missing from the cache is an error."""
+    from jupyter_cache import get_cache
+
+    zh_cache(strict)
+    before = {r.pk for r in get_cache(str(ZH_CACHE)).list_cache_records()}
     out = BUILD / "zh"
     subprocess.run([jupyter_book(), "build", str(ROOT), "--all", "--config", str(zh_config()),
                     "--path-output", str(out), *extra], check=True)
+    executed = [r.uri for r in get_cache(str(ZH_CACHE)).list_cache_records() if r.pk not in before]
+    if executed:
+        raise SystemExit("the Chinese build executed these chapters (not in the English build's "
+                         "cache: build the English edition first):\n  " + "\n  ".join(executed))
     target = BUILD / "html" / "zh"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(out / "_build" / "html", target)
@@ -287,6 +408,7 @@ def main(argv=None):
     if args.command == "update":
         update(extract())
         update_checkers()
+        update_figures()
         args.command = "status"
     if args.command == "update-checkers":
         update_checkers(args.modules)
@@ -303,7 +425,7 @@ def main(argv=None):
         print(f"{total} messages, {n_bad} to do")
         return 1 if args.command == "check" and bad else 0
     if args.command == "build":
-        print(f"The Chinese edition is in {build(['-W', '-n', '--keep-going'] if args.strict else [])}")
+        print(f"The Chinese edition is in {build(['-W', '-n', '--keep-going'] if args.strict else [], args.strict)}")
     if args.command == "notebooks":
         from translate_notebooks import write_all
 

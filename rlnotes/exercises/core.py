@@ -43,7 +43,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["language", "LANGUAGE_VARIABLE", "Verdict", "Hint", "NotAttempted", "ReturnsNone", "checker", "call", "TIME_LIMIT", "time_limit",
+from ..i18n import _
+
+__all__ = ["Verdict", "Hint", "NotAttempted", "ReturnsNone", "checker", "call", "TIME_LIMIT", "time_limit",
            "to_numpy", "number", "as_array", "as_scalar_tensor", "require_unchanged", "through_value_model",
            "gradients", "fmt", "close", "first_diff", "match_mistake", "diagnose"]
 
@@ -51,56 +53,9 @@ TIME_LIMIT = 10.0
 """Seconds one call of the reader's function may take before the checker stops it."""
 
 
-# ---- the reader's language ------------------------------------------------------------------
-# The checkers speak English or Chinese. Their messages are written in English, wrapped in _()
-# where they are made, and translated in gettext catalogs beside this file
-# (locales/zh_CN/LC_MESSAGES/<module>.po, maintained with `python tools/i18n.py update`); a
-# message is a template whose {fields} are filled in after translation.
-LANGUAGE_VARIABLE = "RLNOTES_LANG"
-"""The environment variable that chooses the checkers' language. Unset or ``en`` gives English,
-``zh`` or ``zh_CN`` Chinese (the Chinese edition's notebooks set it in their first cell;
-``make lab LANG=zh`` sets it for the whole session)."""
-
-LANGUAGES = ("en", "zh_CN")
-_LOCALES = pathlib.Path(__file__).with_name("locales")
-
-
-def language() -> str:
-    """The checkers' language now, from :data:`LANGUAGE_VARIABLE`: ``"en"`` or ``"zh_CN"``."""
-    value = os.environ.get(LANGUAGE_VARIABLE, "").strip()
-    if not value or value.lower().startswith("en") or value in ("C", "POSIX"):
-        return "en"
-    if value.lower().replace("-", "_").split(".")[0] in ("zh", "zh_cn", "zh_hans"):
-        return "zh_CN"
-    _unknown_language(value)
-    return "en"
-
-
-@functools.lru_cache(maxsize=None)
-def _unknown_language(value):
-    print(f"(rlnotes: {LANGUAGE_VARIABLE}={value!r} is not a language of the exercise checkers; "
-          f"they answer in English. Set it to one of {', '.join(LANGUAGES)}.)")
-
-
-@functools.lru_cache(maxsize=None)
-def _catalog(lang: str) -> dict:
-    folder = _LOCALES / lang / "LC_MESSAGES"
-    if not folder.is_dir():
-        return {}
-    from babel.messages.pofile import read_po
-
-    out = {}
-    for po in sorted(folder.glob("*.po")):
-        with po.open("rb") as f:
-            out.update({m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy})
-    return out
-
-
-def _(message: str) -> str:
-    """``message`` in the reader's language (:func:`language`); the English itself where a
-    catalog has no translation for it."""
-    lang = language()
-    return message if lang == "en" else _catalog(lang).get(message, message)
+# The checkers speak the reader's language (rlnotes.i18n): their messages are English templates
+# wrapped in _() where they are made, translated in rlnotes/locales/zh_CN/LC_MESSAGES/exercises/
+# and filled in ({fields}) after translation.
 
 
 @dataclass(frozen=True)
