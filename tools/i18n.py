@@ -135,6 +135,24 @@ def extract():
     return POT_DIR
 
 
+def merge(template, po):
+    """Write catalog ``po`` in line with ``template``: new messages empty, changed ones fuzzy
+    (babel's closest match, kept for the translator), vanished ones dropped."""
+    if po.exists():
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=LANG)
+        catalog.update(template)
+        catalog.obsolete.clear()
+    else:
+        catalog = Catalog(locale=LANG, project="rlnotes", fuzzy=False)
+        for message in template:
+            if message.id:
+                catalog.add(message.id, "", locations=message.locations)
+    po.parent.mkdir(parents=True, exist_ok=True)
+    with po.open("wb") as f:
+        write_po(f, catalog, width=0, omit_header=False, sort_output=False)
+
+
 def update(pot_dir=POT_DIR):
     """Bring every catalog in line with its template: new messages empty, changed ones fuzzy
     (babel's closest match, kept for the translator), vanished ones dropped."""
@@ -145,19 +163,7 @@ def update(pot_dir=POT_DIR):
         seen.add(po)
         with pot.open("rb") as f:
             template = read_po(f)
-        if po.exists():
-            with po.open("rb") as f:
-                catalog = read_po(f, locale=LANG)
-            catalog.update(template)
-            catalog.obsolete.clear()
-        else:
-            catalog = Catalog(locale=LANG, project="rlnotes", fuzzy=False)
-            for message in template:
-                if message.id:
-                    catalog.add(message.id, "", locations=message.locations)
-        po.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("wb") as f:
-            write_po(f, catalog, width=0, omit_header=False, sort_output=False)
+        merge(template, po)
     for po in LOCALES.rglob("*.po"):
         if po not in seen:
             po.unlink()
@@ -193,18 +199,7 @@ def update_checkers(only=()):
         if only and name not in only:
             continue
         po = CHECKER_LOCALES / f"{name}.po"
-        if po.exists():
-            with po.open("rb") as f:
-                catalog = read_po(f, locale=LANG)
-            catalog.update(template)
-            catalog.obsolete.clear()
-        else:
-            catalog = Catalog(locale=LANG, project="rlnotes", fuzzy=False)
-            for message in template:
-                if message.id:
-                    catalog.add(message.id, "", locations=message.locations)
-        with po.open("wb") as f:
-            write_po(f, catalog, width=0, omit_header=False, sort_output=False)
+        merge(template, po)
     for po in CHECKER_LOCALES.glob("*.po"):
         if po.stem not in templates and not only:
             po.unlink()
@@ -256,19 +251,7 @@ def update_figures():
     if not len(template):
         raise SystemExit("no figure recorded its words: execute the book with RLNOTES_BOOK_FIGURES=1 "
                          "first (make test or make book do)")
-    if FIGURES_PO.exists():
-        with FIGURES_PO.open("rb") as f:
-            catalog = read_po(f, locale=LANG)
-        catalog.update(template)
-        catalog.obsolete.clear()
-    else:
-        catalog = Catalog(locale=LANG, project="rlnotes", fuzzy=False)
-        for message in template:
-            if message.id:
-                catalog.add(message.id, "", locations=message.locations)
-    FIGURES_PO.parent.mkdir(parents=True, exist_ok=True)
-    with FIGURES_PO.open("wb") as f:
-        write_po(f, catalog, width=0, omit_header=False, sort_output=False)
+    merge(template, FIGURES_PO)
 
 
 def zh_cache(strict=False):
