@@ -5,7 +5,7 @@ A new algorithm joins the benchmark with one line in :data:`ALGOS`.
 """
 from __future__ import annotations
 
-__all__ = ["ALGOS", "EVAL_EPISODES", "EVAL_SEED_OFFSET", "eval_seed"]
+__all__ = ["ALGOS", "EVAL_EPISODES", "EVAL_SEED_OFFSET", "SELECTION_SEED_OFFSET", "eval_seed", "selection_seed"]
 
 #: algorithm name -> (module with Config/train, environment id, solved threshold on the
 #: mean greedy return of 10 evaluation episodes)
@@ -22,6 +22,7 @@ ALGOS = {
 
 EVAL_EPISODES = 10
 EVAL_SEED_OFFSET = 1000
+SELECTION_SEED_OFFSET = 1_000_000
 
 
 def eval_seed(seed):
@@ -33,3 +34,14 @@ def eval_seed(seed):
     seeds" counts five independent evaluations.
     """
     return EVAL_SEED_OFFSET + EVAL_EPISODES * int(seed)
+
+
+def selection_seed(seed):
+    """Environment seed of the first episode with which a training run of seed ``seed`` chooses
+    among its own snapshots (:class:`rlnotes.algos.dqn.Config`'s ``eval_interval``).
+
+    Episode k uses ``SELECTION_SEED_OFFSET + 1000 * seed + k``. For every training seed below
+    99,900 these episodes are disjoint from all of :func:`eval_seed`'s, so the benchmark never
+    evaluates an agent on the episodes it was chosen with.
+    """
+    return SELECTION_SEED_OFFSET + 1000 * int(seed)

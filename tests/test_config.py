@@ -31,8 +31,8 @@ BAD = {
     **dict.fromkeys(["total_steps", "n_envs", "batch_steps", "value_iters", "n_steps", "n_epochs",
                      "n_minibatches", "n_workers", "envs_per_worker", "target_update_interval",
                      "buffer_size", "batch_size", "learning_starts", "train_freq",
-                     "gradient_steps", "policy_delay"], POS_INT),
-    "value_batch_size": [0, -1, 2.5, True],                  # None: the whole batch
+                     "gradient_steps", "policy_delay", "eval_episodes"], POS_INT),
+    **dict.fromkeys(["value_batch_size", "eval_interval"], [0, -1, 2.5, True]),   # None allowed
     # step sizes and positive constants
     **dict.fromkeys(["lr", "value_lr", "actor_lr", "critic_lr", "clip_eps", "kl_target",
                      "kl_beta_init", "reward_scale", "rmsprop_eps", "ou_theta", "ou_dt",
@@ -61,7 +61,7 @@ BAD = {
 #: field -> values at the edge of the valid range, which must be accepted
 GOOD = {"gamma": [0, 1.0], "lam": [0.0, 1], "tau": [1.0, 1e-3], "eps_end": [0.0, 1.0],
         "eps_fraction": [1.0], "max_grad_norm": [None, 10], "lr_final": [None],
-        "value_batch_size": [None, np.int64(64)], "ent_coef": [0.0], "total_steps": [np.int64(7)],
+        "value_batch_size": [None, np.int64(64)], "eval_interval": [None, 1], "ent_coef": [0.0], "total_steps": [np.int64(7)],
         "hidden_sizes": [[32], (np.int64(8), 8)], "normalize_obs": [np.bool_(True)]}
 
 

@@ -15,6 +15,7 @@ import torch
 from rlnotes.algos import TrainResult, dqn
 from rlnotes.buffers import ReplayBatch
 from rlnotes.rollout import evaluate
+from rlnotes.tasks import EVAL_EPISODES, eval_seed, selection_seed
 from tests.qtables import ONLINE, TARGET, TableQ
 
 
@@ -96,3 +97,21 @@ def test_a_budget_that_ends_before_the_first_update_warns():
     with pytest.warns(UserWarning, match="untrained agent. Raise total_steps or lower learning_starts"):
         r = dqn.train("CartPole-v1", total_steps=config.learning_starts, progress=False)
     assert r.stats["gradient_steps"] == 0                    # the warning was right
+
+
+def test_train_returns_the_best_greedy_evaluation_and_evaluating_changes_nothing_else():
+    plain = short(5, eval_interval=None)
+    chosen = short(5, eval_interval=500, eval_episodes=3)
+    # the evaluations do not touch the training run: the same episodes, the same step count
+    assert [h[:2] for h in plain.history] == [h[:2] for h in chosen.history]
+    assert plain.stats["evaluations"] == [] and chosen.stats["env_steps"] == 2000
+    steps, scores = zip(*chosen.stats["evaluations"])
+    assert steps == (500, 1000, 1500, 2000)                       # every eval_interval and at the end
+    # played again, independently, on the same held-out episodes the returned network scores the
+    # best evaluation; it is the last network (plain's) only if the last evaluation was the best
+    again = evaluate(chosen.agent, "CartPole-v1", n_episodes=3, seed=selection_seed(5))
+    assert again.mean() == max(scores)
+    same = all(torch.equal(p, q) for p, q in zip(plain.agent.q_net.parameters(), chosen.agent.q_net.parameters()))
+    assert same == (scores[-1] == max(scores)), scores
+    # and the held-out episodes are none of the benchmark's (training seeds below 99,900)
+    assert selection_seed(0) > eval_seed(99_899) + EVAL_EPISODES - 1

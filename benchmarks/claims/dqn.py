@@ -46,7 +46,7 @@ def chapter_config():
     frac = BUDGET / full.total_steps
     return dqn.Config(**{**asdict(full), "total_steps": BUDGET, "eps_fraction": full.eps_fraction / frac,
                          "lr_final": None if full.lr_final is None
-                         else full.lr + (full.lr_final - full.lr) * frac})
+                         else full.lr + (full.lr_final - full.lr) * frac, "eval_interval": None})
 
 
 def truncation_targets(agent, gamma):
@@ -59,7 +59,7 @@ def truncation_targets(agent, gamma):
                 if terminated or truncated:
                     break
                 obs = next_obs
-            if truncated:
+            if truncated and not terminated:          # cut by the time limit, the pole still up
                 with torch.no_grad():
                     q_before = agent.q_net(torch.as_tensor(obs)).max().item()
                 r_t, s_T, term = (torch.as_tensor(np.asarray([x]), dtype=torch.float32)

@@ -41,6 +41,15 @@ The loop, per step of $N$ environment copies: act ε-greedily; store the $N$ tra
 $L(\theta)$ with the gradient norm clipped to ``max_grad_norm``; refresh $\theta^-$ every
 ``target_update_interval`` gradient steps.
 
+**Which network is returned.** DQN's greedy policy does not improve monotonically: on CartPole
+it often solves the task and loses it again a few thousand steps later. With ``eval_interval``
+set (the default), ``train`` plays ``eval_episodes`` greedy episodes every ``eval_interval``
+environment steps and at the end — always the same held-out episodes
+(:func:`rlnotes.tasks.selection_seed`, disjoint from the benchmark's) — and returns the network
+of the best evaluation (ties: the later). This is model selection, not learning: the evaluations
+neither change the training run nor count as its environment steps; ``stats["evaluations"]``
+lists them. ``eval_interval=None`` returns the last network.
+
 Usage::
 
     from rlnotes.algos import dqn
@@ -62,9 +71,10 @@ from torch import nn
 from ..buffers import ReplayBuffer
 from ..policies import mlp, polyak_update
 from ..returns import double_dqn_targets, dqn_targets
-from ..rollout import make_vec_env, step_env
+from ..rollout import evaluate, make_vec_env, step_env
 from ..runtime import seed_everything
 from ..tabular import linear_schedule
+from ..tasks import selection_seed
 from . import check_spaces, fields, gradient_step, record_episodes, resolve_config, train_result, training_bar
 
 __all__ = ["Config", "DQNAgent", "make_agent", "dqn_loss", "train"]
@@ -76,7 +86,8 @@ __all__ = ["Config", "DQNAgent", "make_agent", "dqn_loss", "train"]
 @dataclass
 class Config:
     r"""Every knob of :func:`train`. The defaults solve CartPole-v1 (greedy return ≥ 475) on most
-    seeds, not all: DQN may forget a solved task late in training.
+    seeds, not all; DQN may forget a solved task late in training, which is why ``train``
+    returns its best greedy snapshot (``eval_interval``).
 
     The targets, the target network and replay are derived in {ref}`ch-dqn`. How the defaults
     were chosen: {ref}`the benchmarks appendix <bench-defaults-dqn>`.
@@ -106,6 +117,10 @@ class Config:
     eps_start: float = fields.in_range(1.0, "[0, 1]", "a probability")  #: ε at the start
     eps_end: float = fields.in_range(0.04, "[0, 1]", "a probability")   #: ε at the end (act() keeps it)
     eps_fraction: float = fields.in_range(0.16, "(0, 1]")      #: fraction of the budget ε decays over
+    # which network train() returns: the best of its greedy evaluations, or the last (None)
+    #: env steps between greedy evaluations
+    eval_interval: int | None = fields.or_none(fields.positive_int(2_500), "the last network")
+    eval_episodes: int = fields.positive_int(10)               #: greedy episodes per evaluation
 
     def __post_init__(self):
         fields.check_fields(self)
@@ -220,9 +235,11 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     progress:    show a progress bar counting environment steps, with the mean return of the
                  last 20 training episodes and the current ε.
 
-    ``result.agent`` is a :class:`DQNAgent` (``.act``, ``.q_net``); ``result.history`` holds one
-    ``(env_step, episode_return, wall_seconds)`` per finished training episode;
-    ``result.stats`` counts gradient steps and target refreshes and gives the final loss.
+    ``result.agent`` is a :class:`DQNAgent` (``.act``, ``.q_net``) with the network of the best
+    greedy evaluation (the last network if ``config.eval_interval`` is None); ``result.history``
+    holds one ``(env_step, episode_return, wall_seconds)`` per finished training episode;
+    ``result.stats`` counts gradient steps and target refreshes, gives the final loss, and lists
+    the greedy evaluations as ``(env_step, mean_return)`` in ``stats["evaluations"]``.
     """
     config = resolve_config(Config, config, total_steps)
     start_time = time.perf_counter()
@@ -242,7 +259,8 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
     lr_of = (None if config.lr_final is None else
              linear_schedule(config.lr, config.lr_final, config.total_steps))
 
-    history = []
+    history, evaluations = [], []
+    best_score, best_state = -np.inf, None
     steps = grad_steps = target_updates = 0
     since_update = 0                              # env steps since the last update phase
     ep_return = np.zeros(N)
@@ -293,13 +311,24 @@ def train(env_id, config=None, seed=0, total_steps=None, progress=True):
                 since_update = 0                  # warm-up: the first phase comes after
                                                   # learning_starts + train_freq env steps
 
+            # 2.5 every eval_interval env steps and at the end: evaluate the greedy policy on
+            # the same held-out episodes each time; keep the best snapshot (ties: the later)
+            if config.eval_interval is not None and (steps % config.eval_interval < N
+                                                     or steps >= config.total_steps):
+                returns = evaluate(agent, env_id, config.eval_episodes, seed=selection_seed(seed))
+                score = float(np.mean(returns))
+                evaluations.append((steps, score))
+                if score >= best_score:
+                    best_score, best_state = score, copy.deepcopy(q_net.state_dict())
             if steps % 1000 < N:
                 bar.update(min(steps, config.total_steps) - bar.n)
     finally:
         bar.update(min(steps, config.total_steps) - bar.n)
         bar.close()
         env.close()
+    if best_state is not None:
+        q_net.load_state_dict(best_state)                 # the best greedy snapshot
     agent.epsilon = config.eps_end
     stats = {"env_steps": steps, "gradient_steps": grad_steps, "target_updates": target_updates,
-             "final_loss": last_loss}
+             "final_loss": last_loss, "evaluations": evaluations}
     return train_result(agent, history, config, stats, start_time, env_id, seed)
