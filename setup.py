@@ -19,7 +19,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 #: the book's data, as glob patterns relative to the repository root (MANIFEST.in lists the same)
-BOOK_DATA = ["CITATION.cff", "benchmarks/*.json", "benchmarks/unseen-seeds/*/*.csv", "benchmarks/sensitivity/*.json"]
+BOOK_DATA = ["CITATION.cff", "benchmarks/*.json", "benchmarks/unseen-seeds/*/*.csv", "benchmarks/sensitivity/*.json",
+             "benchmarks/tuning/*.jsonl", "benchmarks/tuning/*.json"]
 
 
 class build_py_with_book_data(build_py):

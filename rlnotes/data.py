@@ -3,7 +3,8 @@ r"""Where the book's data is: the committed benchmark results and the citation m
 The chapters that show results rather than compute them (the benchmarks appendix, the closing
 chapter, the page on citing) read files committed at the root of the repository:
 ``benchmarks/<algo>.json`` (written by ``python -m rlnotes bench --out benchmarks``),
-``benchmarks/unseen-seeds/<variant>/<algo>.csv`` and ``CITATION.cff``. The repository holds
+``benchmarks/unseen-seeds/<variant>/<algo>.csv``, ``benchmarks/tuning/dqn_sweep.jsonl`` and
+``CITATION.cff``. The repository holds
 the only copy of each. :func:`data_path` finds them in either of the two ways the package can
 be installed:
 

@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: the chapters that read the book's data rather than compute it
 DATA_CHAPTERS = ["citing.ipynb", "benchmarks.ipynb", "where_next.ipynb", "comparing.ipynb"]
 #: the files they read, in the repository (the wheel must carry each, unchanged)
-BOOK_DATA = ["CITATION.cff", "benchmarks/*.json", "benchmarks/unseen-seeds/*/*.csv", "benchmarks/sensitivity/*.json"]
+BOOK_DATA = ["CITATION.cff", "benchmarks/*.json", "benchmarks/unseen-seeds/*/*.csv", "benchmarks/sensitivity/*.json",
+             "benchmarks/tuning/*.jsonl", "benchmarks/tuning/*.json"]
 #: what rlnotes may import without declaring it: only inside a function, and named by an extra
 OPTIONAL = {"stable_baselines3": "peers", "IPython": "book", "ipywidgets": "book", "rliable": "stats", "scipy": "stats",
             "ray": "scale"}
